@@ -1,0 +1,49 @@
+# Two commands for a fresh machine:  make run  (set up + start the chat)  and  make test.
+PY      := .venv/bin/python
+PIP     := .venv/bin/pip
+STAMP   := .venv/.installed
+HOST    ?= 127.0.0.1
+PORT    ?= 7860
+
+.PHONY: run setup test lint eval report bench index browser-deps clean
+
+run: setup
+	$(PY) app.py --host $(HOST) --port $(PORT)
+
+setup: $(STAMP) index
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv .venv
+	$(PIP) install --quiet --upgrade pip
+	# torch first and pinned: the CPU build on disk, not a multi-GB CUDA build
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Converts the bundled e5 model once and (re)builds the built-in index when missing or stale.
+index: $(STAMP)
+	$(PY) -m qa prepare
+
+test: setup
+	$(PY) -m pytest -q
+	.venv/bin/ruff check .
+
+lint: $(STAMP)
+	.venv/bin/ruff check .
+
+eval: setup
+	$(PY) -m eval run --questions eval/data/builtin_questions.jsonl --out .data/runs/hybrid.jsonl
+	$(PY) -m eval score --questions eval/data/builtin_questions.jsonl --run .data/runs/hybrid.jsonl
+
+report: setup
+	$(PY) -m eval report
+
+bench: setup
+	$(PY) -m eval bench
+
+# Debian's Chromium and a CJK font for the browser test (root; CI runs this).
+browser-deps:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+
+clean:
+	rm -rf .venv .data test-artifacts

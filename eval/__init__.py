@@ -1,0 +1,1 @@
+"""Evaluation suite for the retrieval QA assistant: metrics, scoring and CLI."""

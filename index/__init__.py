@@ -1,0 +1,1 @@
+"""Hybrid BM25 + embedding retrieval over citable passages."""

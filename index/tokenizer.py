@@ -1,0 +1,70 @@
+"""One Chinese tokenizer for BM25, used identically at build and query time.
+
+jieba in search mode gives whole words plus their sub-words (``煤化工`` → 煤化, 化工, 煤化工),
+so a query word matches a longer report term. Report vocabulary (shipped list plus terms
+the corpus itself quotes, e.g. “双碳”) is added to jieba's dictionary so it stays whole.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+_DATA = Path(__file__).resolve().parent / "data"
+_QUOTED = re.compile(r"[“\"「]([\u4e00-\u9fff]{2,8})[”\"」]")
+_KEEP = re.compile(r"[\w]", re.UNICODE)
+
+
+def _read_list(name: str) -> list[str]:
+    lines = (_DATA / name).read_text(encoding="utf-8").splitlines()
+    return [x.strip() for x in lines if x.strip() and not x.startswith("#")]
+
+
+def shipped_terms() -> list[str]:
+    """General government-report vocabulary shipped with the project."""
+    return _read_list("terms.txt")
+
+
+def corpus_terms(texts: Iterable[str]) -> list[str]:
+    """Terms the corpus itself marks as such by quoting them (“双碳”, “放管服”), sorted."""
+    found: set[str] = set()
+    for t in texts:
+        found.update(m.group(1) for m in _QUOTED.finditer(t))
+    return sorted(found)
+
+
+class ChineseTokenizer:
+    """jieba search-mode tokens, lower-cased, without punctuation and stop words."""
+
+    def __init__(self, extra_terms: Iterable[str] = ()) -> None:
+        import jieba
+
+        jieba.setLogLevel(60)
+        self.terms: tuple[str, ...] = tuple(sorted(set(shipped_terms()) | set(extra_terms)))
+        self._jieba = jieba.Tokenizer()
+        self._stop = frozenset(_read_list("stopwords.txt"))
+        self._lock = threading.Lock()
+        self._ready = False
+
+    def _init(self) -> None:
+        with self._lock:
+            if self._ready:
+                return
+            self._jieba.initialize()
+            for term in self.terms:
+                self._jieba.add_word(term, freq=max(2000, 200 * len(term)))
+            self._ready = True
+
+    def tokenize(self, text: str) -> list[str]:
+        """Tokens of ``text`` for BM25 (may be empty, e.g. for punctuation only)."""
+        if not self._ready:
+            self._init()
+        tokens: list[str] = []
+        for w in self._jieba.cut_for_search(text):
+            w = w.strip().lower()
+            if not w or not _KEEP.search(w) or w in self._stop:
+                continue
+            tokens.append(w)
+        return tokens
