@@ -40,6 +40,10 @@ class BM25:
             for t, (ids, ws) in postings.items()
         }
 
+    def idf(self, term: str) -> float:
+        """The term's idf (0 for a term no passage contains)."""
+        return self._idf.get(term, 0.0)
+
     def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
         """BM25 score of every passage for the query (zeros when no term matches)."""
         out = np.zeros(self.size, dtype=np.float64)

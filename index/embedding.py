@@ -54,7 +54,7 @@ class Embedder:
                 f"cannot load embedding model {model!r} ({e}). Without internet only the "
                 f"bundled default {DEFAULT_MODEL!r} or a local model folder works."
             ) from None
-        self.dim = int(self._st.get_sentence_embedding_dimension() or 0)
+        self.dim = int(self._st.get_embedding_dimension() or 0)
         prompts = getattr(self._st, "prompts", {}) or {}
         if "query" in prompts or "passage" in prompts:
             self.query_prompt = prompts.get("query", "")

@@ -1,0 +1,1 @@
+"""Question answering over an index: answers with exact, located citations."""

@@ -1,0 +1,272 @@
+"""Question in, Answer out: retrieval, reranking, answer sentence, citations, not-found.
+
+Pipeline (``retriever="hybrid"``):
+1. sanitise the question and resolve a chat follow-up against the previous turn;
+2. expand everyday/English words to report terms; detect the year and whether a figure
+   is asked;
+3. candidates: BM25 top ``pool`` and dense top ``pool``, fused by RRF;
+4. rerank the best candidates by dense similarity, idf-weighted term coverage, the best
+   sentence's score and the year fit;
+5. the best sentence of the top passage is the answer; decline when the evidence is weak.
+
+``naive``, ``bm25`` and ``dense`` skip steps 1b, 4 and 5 (answer = top passage) and serve
+as baselines in the evaluation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from corpus.types import Chunk, Document
+from index.fusion import rrf
+from index.search import HybridIndex
+from index.types import Hit
+from qa.answer import (
+    figure_spans,
+    score_sentences,
+    sentence_year_signal,
+    term_spans,
+)
+from qa.followup import resolve_followup
+from qa.intent import YearIntent, expand_terms, is_mostly_english, wants_number, year_intent
+from qa.text import clean_question, has_words
+from qa.types import Answer, Citation
+
+NOT_FOUND = "报告中没有找到与此相关的内容。"
+EMPTY = "请输入一个问题，例如：今年煤化工产值目标是多少？"
+NO_WORDS = "没有识别到可以检索的文字，请用中文或英文提问。"
+RETRIEVERS = ("hybrid", "naive", "bm25", "dense")
+
+
+@dataclass(frozen=True)
+class QAConfig:
+    """Answering settings; thresholds are calibrated on the project's own eval set (README)."""
+
+    k: int = 5
+    pool: int = 40
+    rerank_depth: int = 15
+    rrf_k: int = 60
+    expansion_weight: float = 0.5
+    min_confidence: float = 0.42
+
+
+@dataclass(frozen=True)
+class Context:
+    """A passage in its paragraph, for staff to verify without opening the file."""
+
+    doc_id: str
+    title: str
+    section: str
+    paragraph: int
+    text: str
+    passage_start: int  # offsets of the passage within ``text``
+    passage_end: int
+
+
+@dataclass(frozen=True)
+class _Scored:
+    pos: int
+    score: float
+    dense: float
+    coverage: float
+    best_span: tuple[int, int] | None
+    best_sentence_score: float
+    year: float
+
+
+class QAEngine:
+    """Answers questions over one loaded index."""
+
+    def __init__(self, index: HybridIndex, config: QAConfig | None = None) -> None:
+        self.index = index
+        self.config = config or QAConfig()
+
+    @classmethod
+    def from_path(cls, path: Path, config: QAConfig | None = None) -> QAEngine:
+        return cls(HybridIndex.load(path), config)
+
+    # ----- public API -------------------------------------------------------------------
+    def ask(
+        self,
+        question: str | None,
+        *,
+        history: Sequence[str] = (),
+        k: int | None = None,
+        retriever: str = "hybrid",
+        doc_id: str | None = None,
+        year: int | None = None,
+    ) -> Answer:
+        """Answer ``question``; ``history`` holds the previous questions as understood."""
+        if retriever not in RETRIEVERS:
+            raise ValueError(f"unknown retriever {retriever!r}; choose one of {RETRIEVERS}")
+        k = k or self.config.k
+        clean = clean_question(question)
+        if not clean.query:
+            return Answer(clean.display, "", False, "", EMPTY, notices=clean.notices)
+        if not has_words(clean.query):
+            return Answer(clean.display, clean.query, False, "", NO_WORDS, notices=clean.notices)
+        understood = resolve_followup(clean.query, history) if retriever == "hybrid" \
+            else clean.query
+        allowed = self._allowed(doc_id, year)
+        if allowed is not None and not allowed.any():
+            msg = f"没有符合筛选条件的报告（文档 {doc_id or '任意'}，年份 {year or '任意'}）。"
+            return Answer(clean.display, understood, False, "", msg, notices=clean.notices)
+        if retriever == "hybrid":
+            return self._answer(clean.display, understood, k, allowed, clean.notices)
+        return self._baseline(clean.display, understood, k, retriever, allowed, clean.notices)
+
+    def context(self, chunk_id: str) -> Context:
+        """The paragraph around a passage (raises KeyError for an unknown chunk id)."""
+        chunk = self.index.chunks[self.index.position[chunk_id]]
+        doc = self.index.documents[chunk.doc_id]
+        para = doc.paragraphs[chunk.paragraph - 1]
+        return Context(doc.id, doc.title, chunk.section_path, para.number,
+                       doc.text[para.start:para.end],
+                       chunk.start - para.start, chunk.end - para.start)
+
+    def documents(self) -> list[Document]:
+        return list(self.index.documents.values())
+
+    # ----- retrieval --------------------------------------------------------------------
+    def _allowed(self, doc_id: str | None, year: int | None) -> np.ndarray | None:
+        if doc_id is None and year is None:
+            return None
+        docs = self.index.documents
+        return np.array([
+            (doc_id is None or c.doc_id == doc_id)
+            and (year is None or docs[c.doc_id].year == year)
+            for c in self.index.chunks
+        ])
+
+    def _sparse(self, tokens: list[str], n: int, allowed) -> list[tuple[int, float]]:
+        s = self.index.bm25.scores(tokens)
+        if allowed is not None:
+            s = np.where(allowed, s, 0.0)
+        idx = np.flatnonzero(s > 0)
+        order = np.lexsort((idx, -s[idx]))[:n]
+        return [(int(idx[i]), float(s[idx[i]])) for i in order]
+
+    def _dense(self, qvec: np.ndarray, n: int, allowed) -> list[tuple[int, float]]:
+        if allowed is None:
+            return self.index.dense_ranking(qvec, n)
+        wide = self.index.dense_ranking(qvec, min(len(self.index.chunks), n * 20))
+        return [(i, s) for i, s in wide if allowed[i]][:n]
+
+    def _baseline(self, display, understood, k, retriever, allowed, notices) -> Answer:
+        pool = max(self.config.pool, k)
+        tokens = self.index.tokenizer.tokenize(understood)
+        sparse = self._sparse(tokens, pool, allowed) if retriever != "dense" else []
+        dense = (self._dense(self.index.embed_query(understood), pool, allowed)
+                 if retriever != "bm25" else [])
+        hits = self.index.fuse(sparse, dense, k, "hybrid" if retriever == "naive" else retriever,
+                               self.config.rrf_k)
+        if not hits:
+            return Answer(display, understood, False, "", NOT_FOUND, notices=notices)
+        cites = tuple(self._citation(n, h.chunk, h, [], None) for n, h in enumerate(hits, 1))
+        top = hits[0].chunk.text
+        return Answer(display, understood, True, top, top, cites, 1, notices=notices)
+
+    # ----- the full pipeline ------------------------------------------------------------
+    def _answer(self, display, understood, k, allowed, notices) -> Answer:
+        cfg = self.config
+        idx = self.index
+        tokenize = idx.tokenizer.tokenize
+        base_tokens = tokenize(understood)
+        expansions = expand_terms(understood)
+        exp_tokens = [t for t in tokenize(" ".join(expansions)) if t not in base_tokens]
+        weights: dict[str, float] = {}
+        for t in base_tokens:
+            weights[t] = max(weights.get(t, 0.0), idx.bm25.idf(t))
+        for t in exp_tokens:
+            weights[t] = max(weights.get(t, 0.0), cfg.expansion_weight * idx.bm25.idf(t))
+        intent = year_intent(understood)
+        numeric = wants_number(understood)
+        dense_query = understood
+        if is_mostly_english(understood) and expansions:
+            dense_query = f"{understood} ({' '.join(expansions[:8])})"
+        qvec = idx.embed_query(dense_query)
+
+        sparse = self._sparse(base_tokens + exp_tokens, cfg.pool, allowed)
+        dense = self._dense(qvec, cfg.pool, allowed)
+        fused = rrf([[i for i, _ in sparse], [i for i, _ in dense]], k=cfg.rrf_k)
+        if not fused:
+            return Answer(display, understood, False, "", NOT_FOUND, notices=notices)
+        cands = [i for i, _ in fused[: max(cfg.rerank_depth, k)]]
+        vecs = idx.passage_vectors(cands)
+        cos = vecs @ qvec
+        scored = [
+            self._score(pos, float(c), weights, intent, numeric, tokenize)
+            for pos, c in zip(cands, cos, strict=True)
+        ]
+        rrf_score = dict(fused)
+        top_rrf = fused[0][1]
+        scored.sort(key=lambda s: (-(s.score + 0.5 * rrf_score[s.pos] / top_rrf), s.pos))
+        s_rank = {i: r for r, (i, _) in enumerate(sparse, 1)}
+        d_rank = {i: r for r, (i, _) in enumerate(dense, 1)}
+        best = scored[0]
+        confidence = self._confidence(best)
+        answered = confidence >= cfg.min_confidence
+        cites = []
+        for n, s in enumerate(scored[:k], 1):
+            chunk = idx.chunks[s.pos]
+            hit = Hit(chunk, n, s.score, s_rank.get(s.pos), d_rank.get(s.pos))
+            terms = [t for t in weights if weights[t] > 0] + expansions
+            span = s.best_span if (n == 1 and answered) else None
+            cites.append(self._citation(n, chunk, hit, terms, span))
+        extra = {"confidence_features": {"dense": best.dense, "coverage": best.coverage,
+                                         "sentence": best.best_sentence_score},
+                 "year_intent": intent.kind, "expansions": expansions}
+        if not answered:
+            return Answer(display, understood, False, "", NOT_FOUND, tuple(cites),
+                          notices=notices, confidence=confidence, extra=extra)
+        a, b = best.best_span or (0, len(idx.chunks[best.pos].text))
+        text = idx.chunks[best.pos].text[a:b]
+        keys = tuple(figure_spans(text))
+        return Answer(display, understood, True, text, text, tuple(cites), 1, keys,
+                      notices, confidence, extra)
+
+    def _score(self, pos: int, cos: float, weights: dict[str, float], intent: YearIntent,
+               numeric: bool, tokenize) -> _Scored:
+        idx = self.index
+        chunk = idx.chunks[pos]
+        report_year = idx.documents[chunk.doc_id].year
+        total = sum(weights.values()) or 1.0
+        toks = set(idx.stored.tokens[pos])
+        coverage = sum(w for t, w in weights.items() if t in toks) / total
+
+        def year_signal(sentence: str) -> float:
+            return sentence_year_signal(sentence, chunk.year, report_year, intent)
+
+        sents = score_sentences(chunk.text, weights, tokenize, numeric, year_signal)
+        best = max(sents, key=lambda s: s.score, default=None)
+        sent_score = best.score if best else 0.0
+        year = year_signal(chunk.text[best.span[0]:best.span[1]]) if best else 0.0
+        score = 2.0 * cos + 1.0 * coverage + 0.6 * sent_score
+        return _Scored(pos, score, cos, coverage, best.span if best else None, sent_score, year)
+
+    @staticmethod
+    def _confidence(best: _Scored) -> float:
+        """A 0..1 evidence score from the top passage's similarity and term coverage."""
+        z = 12.0 * (best.dense - 0.80) + 3.0 * (best.coverage - 0.5) + 1.5 * (
+            best.best_sentence_score - 0.5)
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def _citation(self, n: int, chunk: Chunk, hit: Hit, terms: list[str],
+                  answer_span: tuple[int, int] | None) -> Citation:
+        keys: tuple[tuple[int, int], ...] = ()
+        if answer_span:
+            a, b = answer_span
+            keys = tuple((a + x, a + y) for x, y in figure_spans(chunk.text[a:b]))
+        return Citation(
+            number=n, doc_id=chunk.doc_id, title=chunk.title, section=chunk.section_path,
+            start=chunk.start, end=chunk.end, paragraph=chunk.paragraph,
+            line_start=chunk.line_start, line_end=chunk.line_end, text=chunk.text,
+            chunk_id=chunk.id, score=round(float(hit.score), 6), bm25_rank=hit.bm25_rank,
+            dense_rank=hit.dense_rank, highlights=tuple(term_spans(chunk.text, terms)),
+            answer_span=answer_span, key_spans=keys,
+        )
