@@ -1,4 +1,4 @@
-"""``python -m qa ask|prepare|feedback``: answer from the command line, prepare the default index."""
+"""``python -m qa ask|prepare|feedback``: answer, prepare the default index, export flags."""
 
 from __future__ import annotations
 
@@ -73,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     a.set_defaults(func=cmd_ask)
     pr = sub.add_parser("prepare", help="convert the model and build the built-in index")
     pr.set_defaults(func=cmd_prepare)
+    from qa import feedback_cli
+
+    feedback_cli.add_parser(sub)
     args = p.parse_args(argv)
     return args.func(args)
 

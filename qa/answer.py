@@ -20,6 +20,23 @@ _SENT_PREVIOUS = re.compile(r"去年|上年|一年来|过去一年")
 _SENT_CURRENT = re.compile(r"今年|本年|力争|目标")
 
 
+_STOP_CHARS = frozenset("的了和与及是在有对把被将为以于等也都而并或其这那之个中上下吗呢啊吧呀么"
+                       "多少什么哪些怎样如何是否请问一下我们你年今去内蒙古区")
+
+
+def content_chars(question: str) -> frozenset[str]:
+    """The question's Chinese characters that carry meaning (function words dropped)."""
+    return frozenset(c for c in question if "\u4e00" <= c <= "\u9fff" and c not in _STOP_CHARS)
+
+
+def char_overlap(chars: frozenset[str], text: str) -> float:
+    """Fraction of the question's content characters found in ``text`` (paraphrase signal)."""
+    if not chars:
+        return 0.0
+    present = set(text)
+    return sum(1 for c in chars if c in present) / len(chars)
+
+
 @dataclass(frozen=True)
 class SentenceScore:
     span: Span  # offsets within the passage text

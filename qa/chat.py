@@ -48,9 +48,10 @@ class ChatReply:
     session: ChatSession
 
     def to_json(self) -> dict:
-        """``Answer.to_json()`` plus the history to send with the next question."""
+        """``Answer.to_json()`` plus the history to send with the next question and the
+        rendered (escaped) question and reply HTML."""
         return {**self.answer.to_json(), "history": list(self.session.history),
-                "html": self.html}
+                "question_html": user_message(self.answer), "html": self.html}
 
 
 def contexts_for(engine, answer: Answer) -> dict[str, Any]:
@@ -139,7 +140,8 @@ def citation_choices(session: ChatSession) -> list[tuple[str, int]]:
     answer = session.last_answer
     if answer is None:
         return []
-    return [(f"[{c.number}] {c.section[-40:]}", c.number) for c in answer.citations]
+    return [(f"[{c.number}] 第{c.paragraph}段 · {c.text[:24]}…", c.number)
+            for c in answer.citations]
 
 
 def citation_text(session: ChatSession, number: int | None) -> str:

@@ -27,6 +27,8 @@ from index.fusion import rrf
 from index.search import HybridIndex
 from index.types import Hit
 from qa.answer import (
+    char_overlap,
+    content_chars,
     figure_spans,
     score_sentences,
     sentence_year_signal,
@@ -53,6 +55,14 @@ class QAConfig:
     rrf_k: int = 60
     expansion_weight: float = 0.5
     min_confidence: float = 0.42
+    # reranking weights (chosen by measurement on the eval set; see README)
+    w_dense: float = 1.0
+    dense_scale: float = 0.05  # >0: dense feature = (cos - best cos) / dense_scale
+    w_coverage: float = 1.0
+    w_sentence: float = 0.6
+    w_chars: float = 1.0
+    w_year: float = 0.3
+    w_rrf: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -197,15 +207,17 @@ class QAEngine:
         if not fused:
             return Answer(display, understood, False, "", NOT_FOUND, notices=notices)
         cands = [i for i, _ in fused[: max(cfg.rerank_depth, k)]]
+        qchars = content_chars(understood)
         vecs = idx.passage_vectors(cands)
         cos = vecs @ qvec
+        top_cos = float(cos.max())
         scored = [
-            self._score(pos, float(c), weights, intent, numeric, tokenize)
+            self._score(pos, float(c), weights, intent, numeric, tokenize, qchars, top_cos)
             for pos, c in zip(cands, cos, strict=True)
         ]
         rrf_score = dict(fused)
         top_rrf = fused[0][1]
-        scored.sort(key=lambda s: (-(s.score + 0.5 * rrf_score[s.pos] / top_rrf), s.pos))
+        scored.sort(key=lambda s: (-(s.score + cfg.w_rrf * rrf_score[s.pos] / top_rrf), s.pos))
         s_rank = {i: r for r, (i, _) in enumerate(sparse, 1)}
         d_rank = {i: r for r, (i, _) in enumerate(dense, 1)}
         best = scored[0]
@@ -231,7 +243,8 @@ class QAEngine:
                       notices, confidence, extra)
 
     def _score(self, pos: int, cos: float, weights: dict[str, float], intent: YearIntent,
-               numeric: bool, tokenize) -> _Scored:
+               numeric: bool, tokenize, query_chars: frozenset[str], top_cos: float
+               ) -> _Scored:
         idx = self.index
         chunk = idx.chunks[pos]
         report_year = idx.documents[chunk.doc_id].year
@@ -245,8 +258,12 @@ class QAEngine:
         sents = score_sentences(chunk.text, weights, tokenize, numeric, year_signal)
         best = max(sents, key=lambda s: s.score, default=None)
         sent_score = best.score if best else 0.0
-        year = year_signal(chunk.text[best.span[0]:best.span[1]]) if best else 0.0
-        score = 2.0 * cos + 1.0 * coverage + 0.6 * sent_score
+        year = year_signal(chunk.text) if chunk.year is not None else 0.0
+        cfg = self.config
+        chars = char_overlap(query_chars, chunk.text)
+        dense = (cos - top_cos) / cfg.dense_scale if cfg.dense_scale > 0 else cos
+        score = (cfg.w_dense * dense + cfg.w_coverage * coverage + cfg.w_sentence * sent_score
+                 + cfg.w_chars * chars + cfg.w_year * year)
         return _Scored(pos, score, cos, coverage, best.span if best else None, sent_score, year)
 
     @staticmethod

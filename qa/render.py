@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Mapping, Sequence
 
+from qa.text import clean_question
 from qa.types import Answer, Citation, Span
 
 # Characters that mean something to Markdown (marked + GFM), KaTeX auto-render or autolinks.
@@ -124,6 +125,13 @@ def highlight(
     return "".join(parts)
 
 
+def reinterpreted(answer: Answer) -> bool:
+    """True when the question was understood differently from how it was typed (a resolved
+    follow-up, removed markup), not merely normalised (full-width ``？`` → ``?``)."""
+    u = answer.understood
+    return bool(u) and u != answer.question and u != clean_question(answer.question).query
+
+
 def render_question(question: str) -> str:
     """The user's question as shown back in the chat (escaped, never markup)."""
     shown = question if question.strip() else "（空问题 / empty question）"
@@ -163,7 +171,7 @@ def render_citation(c: Citation, *, context=None, staff: bool = False) -> str:
     body = highlight(c.text, terms=c.highlights, keys=c.key_spans, sentence=c.answer_span)
     parts = [
         '<div class="gwr-cite">',
-        f'<div class="gwr-cite-head"><span class="gwr-num">[{c.number}]</span>'
+        f'<div class="gwr-cite-head"><span class="gwr-num">[{int(c.number)}]</span>'
         f'<span class="gwr-title">{esc(c.title)}</span> › '
         f'<span class="gwr-section">{esc(c.section)}</span></div>',
         f'<div class="gwr-loc">{esc(c.location())}</div>',
@@ -192,18 +200,17 @@ def render_answer(
     out = ['<div class="gwr-reply">']
     for notice in answer.notices:
         out.append(f'<div class="gwr-notice">⚠ {esc(notice)}</div>')
-    if answer.understood and answer.understood != answer.question:
+    if reinterpreted(answer):
         out.append(f'<div class="gwr-understood">理解为 / understood as：'
                    f"{esc(answer.understood)}</div>")
     cites = "".join(render_citation(c, context=contexts.get(c.chunk_id), staff=staff)
                     for c in answer.citations)
     if answer.answered:
-        ref = f' <span class="gwr-ref">[{answer.answer_citation}]</span>' \
+        ref = f' <span class="gwr-ref">[{int(answer.answer_citation)}]</span>' \
             if answer.answer_citation else ""
-        out.append('<div class="gwr-answer"><span class="gwr-label">答 / Answer</span>'
+        out.append(f'<div class="gwr-answer"><span class="gwr-label">答 / Answer{ref}</span>'
                    f'<blockquote class="gwr-quote">'
-                   f"{highlight(answer.answer, keys=answer.answer_key_spans)}</blockquote>"
-                   f"{ref}</div>")
+                   f"{highlight(answer.answer, keys=answer.answer_key_spans)}</blockquote></div>")
         if staff:
             out.append(f'<div class="gwr-staff">置信度 / confidence: '
                        f"{esc(f'{answer.confidence:.3f}')}</div>")
@@ -224,7 +231,3 @@ def render_answer(
     out.append("</div>")
     return "".join(out)
 
-
-def citations_as_text(answer: Answer) -> str:
-    """All citations of an answer as plain text, for pasting into a document."""
-    return "\n\n".join(c.as_text() for c in answer.citations)

@@ -1,0 +1,75 @@
+"""Start the real ``app.py`` as a subprocess on a free localhost port (for the app tests)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+START_TIMEOUT = 120.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def answers(url: str, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(url + "config", timeout=timeout) as r:
+            return r.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@dataclass
+class AppServer:
+    proc: subprocess.Popen
+    url: str
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")[-4000:]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+
+
+def start_app(args: list[str], log: Path, port: int, env: dict[str, str] | None = None,
+              feedback_db: Path | None = None) -> AppServer:
+    """Run ``python app.py *args`` and wait until ``http://127.0.0.1:port/`` answers."""
+    full_env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
+    for name in ("GRADIO_SERVER_NAME", "GRADIO_SERVER_PORT"):
+        full_env.pop(name, None)
+    if feedback_db is not None:
+        full_env["GWR_QA_FEEDBACK_DB"] = str(feedback_db)
+    full_env.update(env or {})
+    out = open(log, "w", encoding="utf-8")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen([sys.executable, "app.py", *args], cwd=REPO, env=full_env,
+                            stdout=out, stderr=subprocess.STDOUT)
+    out.close()
+    server = AppServer(proc, f"http://127.0.0.1:{port}/", log)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"app.py exited with {proc.returncode}:\n{server.output()}")
+        if answers(server.url):
+            return server
+        time.sleep(1.0)
+    server.stop()
+    raise RuntimeError(f"app.py did not answer on port {port} within {START_TIMEOUT:.0f}s:\n"
+                       f"{server.output()}")
