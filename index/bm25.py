@@ -44,6 +44,11 @@ class BM25:
         """The term's idf (0 for a term no passage contains)."""
         return self._idf.get(term, 0.0)
 
+    def median_idf(self) -> float:
+        """Median idf over the vocabulary: a neutral weight for a word the corpus lacks."""
+        vals = sorted(self._idf.values())
+        return vals[len(vals) // 2] if vals else 1.0
+
     def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
         """BM25 score of every passage for the query (zeros when no term matches)."""
         out = np.zeros(self.size, dtype=np.float64)

@@ -10,11 +10,11 @@ from corpus.chunking import sentence_spans
 from qa.intent import CURRENT, PREVIOUS, YearIntent
 
 Span = tuple[int, int]
+_UNIT = (r"(?:[%％‰]|倍|个百分点|(?:[万亿千百]+)?(?:千瓦时|千瓦|公里|吨|斤|度|亩|台套|个|项|条|家|"
+         r"人|元|列|次|户|场|所|座|处|名|位|架|套|台|天|米|辆|张|件|批)|[万亿千百]+)")
 _FIGURE = re.compile(
-    r"(?:约|近|超过|突破|达到|增长|下降|提高到|增加到|稳定在)?"
-    r"\d[\d,.，]*\s*(?:多|余)?\s*(?:[%％‰]|倍|(?:万|亿|千|百)*(?:千瓦时|千瓦|公里|万户|个|项|条|家|人|"
-    r"吨|斤|度|亩|台套|台|套|列|次|户|元|场|所|座|处|名|位|年|天|架|千米|米|平方米|立方米|"
-    r"标准煤)?)(?:以上|左右|以内|以下)?|[一二三四五六七八九十百千万亿两]+(?:个|项|条|家|大|件)"
+    r"\d[\d,.]*\s*(?:多|余)?\s*" + _UNIT + r"?(?:以上|左右|以内|以下|大关)?"
+    r"|[一二两三四五六七八九十]?[百千万亿]{1,3}[万亿]?(?:元|吨|斤|千瓦|度|亩|人|户)?(?:以上|左右|大关)?"
 )
 _SENT_PREVIOUS = re.compile(r"去年|上年|一年来|过去一年")
 _SENT_CURRENT = re.compile(r"今年|本年|力争|目标")
@@ -27,6 +27,20 @@ _STOP_CHARS = frozenset("的了和与及是在有对把被将为以于等也都�
 def content_chars(question: str) -> frozenset[str]:
     """The question's Chinese characters that carry meaning (function words dropped)."""
     return frozenset(c for c in question if "\u4e00" <= c <= "\u9fff" and c not in _STOP_CHARS)
+
+
+def content_bigrams(question: str) -> frozenset[str]:
+    """Adjacent Chinese character pairs of the question (phrase-order signal)."""
+    q = "".join(c if "\u4e00" <= c <= "\u9fff" else " " for c in question)
+    pairs = {q[i:i + 2] for i in range(len(q) - 1)}
+    return frozenset(p for p in pairs if " " not in p and not set(p) <= _STOP_CHARS)
+
+
+def bigram_overlap(bigrams: frozenset[str], text: str) -> float:
+    """Fraction of the question's character pairs that occur in ``text``."""
+    if not bigrams:
+        return 0.0
+    return sum(1 for b in bigrams if b in text) / len(bigrams)
 
 
 def char_overlap(chars: frozenset[str], text: str) -> float:
@@ -45,9 +59,9 @@ class SentenceScore:
 
 
 def figure_spans(text: str) -> list[Span]:
-    """Spans of figures with their units (``12.2亿吨``, ``6%左右``, ``3800亿元以上``)."""
-    return [(m.start(), m.end()) for m in _FIGURE.finditer(text) if any(c.isdigit() for c in
-            m.group()) or m.end() - m.start() >= 2]
+    """Spans of figures with their units (``12.2亿吨``, ``6%左右``, ``千亿元大关``)."""
+    return [(m.start(), m.end()) for m in _FIGURE.finditer(text)
+            if any(c.isdigit() for c in m.group()) or m.end() - m.start() >= 2]
 
 
 def term_spans(text: str, terms: Sequence[str]) -> list[Span]:
@@ -93,17 +107,86 @@ def score_sentences(
     tokenize: Callable[[str], list[str]],
     numeric: bool,
     year_signal: Callable[[str], float],
+    bigrams: frozenset[str] = frozenset(),
 ) -> list[SentenceScore]:
-    """Score each sentence by idf-weighted query-term coverage, figures and year fit."""
+    """Score each sentence by idf-weighted term coverage, phrase order, figures and year."""
     total = sum(weights.values())
     out = []
     for a, b in sentence_spans(passage):
         sent = passage[a:b]
         got = sum(weights.get(t, 0.0) for t in set(tokenize(sent)))
         cov = got / total if total > 0 else 0.0
-        score = cov
+        score = cov + 0.5 * bigram_overlap(bigrams, sent)
         if numeric and any(c.isdigit() for c in sent):
             score += 0.15
         score += 0.2 * year_signal(sent)
         out.append(SentenceScore((a, b), score, cov))
     return out
+
+
+_CLAUSE_END = re.compile(r"[，,；;：:]")
+
+
+def clause_spans(text: str, a: int, b: int) -> list[Span]:
+    """Clauses of ``text[a:b]`` split after ，；： (the separator stays with its clause)."""
+    out, pos = [], a
+    for m in _CLAUSE_END.finditer(text, a, b):
+        out.append((pos, m.end()))
+        pos = m.end()
+    if pos < b:
+        out.append((pos, b))
+    return [x for x in out if x[1] > x[0]]
+
+
+def narrow_answer(
+    passage: str,
+    span: Span,
+    weights: Mapping[str, float],
+    tokenize: Callable[[str], list[str]],
+    numeric: bool,
+    max_chars: int = 120,
+) -> Span:
+    """Within a long sentence, the clauses that answer: the best clause plus neighbours
+    that carry query terms or (for a figure question) figures, up to ``max_chars``."""
+    a, b = span
+    if b - a <= max_chars:
+        return span
+    clauses = clause_spans(passage, a, b)
+    if len(clauses) <= 1:
+        return span
+
+    def value(c: Span) -> float:
+        toks = set(tokenize(passage[c[0]:c[1]]))
+        v = sum(weights.get(t, 0.0) for t in toks)
+        if numeric and figure_spans(passage[c[0]:c[1]]):
+            v += max(weights.values()) if weights else 1.0
+        return v
+
+    vals = [value(c) for c in clauses]
+    i = max(range(len(clauses)), key=lambda j: (vals[j], -j))
+    lo = hi = i
+    while True:
+        grown = False
+        for j in (hi + 1, lo - 1):
+            if 0 <= j < len(clauses) and vals[j] > 0:
+                new_lo, new_hi = min(lo, j), max(hi, j)
+                if clauses[new_hi][1] - clauses[new_lo][0] <= max_chars:
+                    lo, hi, grown = new_lo, new_hi, True
+        if not grown:
+            break
+    start, end = clauses[lo][0], clauses[hi][1]
+    while end > start and passage[end - 1] in "，,；;：:":
+        end -= 1
+    return start, end
+
+
+def extend_for_list(passage: str, span: Span, max_chars: int) -> Span:
+    """For a list question, the answer sentence plus the sentences that follow it (the
+    items usually come after an opening like ``今年要抓好四件事。``), up to ``max_chars``."""
+    a, b = span
+    for x, y in sentence_spans(passage):
+        if x >= b and (y - a <= max_chars or b - a < 30):
+            b = y
+        elif x >= b:
+            break
+    return a, b

@@ -15,7 +15,7 @@ as baselines in the evaluation.
 
 from __future__ import annotations
 
-import math
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,14 +28,27 @@ from index.search import HybridIndex
 from index.types import Hit
 from qa.answer import (
     char_overlap,
+    content_bigrams,
     content_chars,
+    extend_for_list,
     figure_spans,
+    narrow_answer,
     score_sentences,
     sentence_year_signal,
     term_spans,
 )
+from qa.confidence import Evidence, asks_when, foreign_places, has_date
+from qa.confidence import confidence as score_confidence
 from qa.followup import resolve_followup
-from qa.intent import YearIntent, expand_terms, is_mostly_english, wants_number, year_intent
+from qa.intent import (
+    YearIntent,
+    asks_figure,
+    expand_terms,
+    is_mostly_english,
+    wants_list,
+    wants_number,
+    year_intent,
+)
 from qa.text import clean_question, has_words
 from qa.types import Answer, Citation
 
@@ -54,7 +67,8 @@ class QAConfig:
     rerank_depth: int = 15
     rrf_k: int = 60
     expansion_weight: float = 0.5
-    min_confidence: float = 0.42
+    min_confidence: float = 0.3
+    answer_chars: int = 120  # a longer answer sentence is narrowed to its best clauses
     # reranking weights (chosen by measurement on the eval set; see README)
     w_dense: float = 1.0
     dense_scale: float = 0.05  # >0: dense feature = (cos - best cos) / dense_scale
@@ -95,6 +109,13 @@ class QAEngine:
     def __init__(self, index: HybridIndex, config: QAConfig | None = None) -> None:
         self.index = index
         self.config = config or QAConfig()
+        # passages are fixed, so their sentences' tokens are computed once and reused
+        self._cached_tokens = functools.lru_cache(maxsize=200_000)(
+            lambda text: tuple(index.tokenizer.tokenize(text)))
+
+    def tokenize(self, text: str) -> list[str]:
+        """The index's tokenizer, memoised (sentences of passages recur across questions)."""
+        return list(self._cached_tokens(text))
 
     @classmethod
     def from_path(cls, path: Path, config: QAConfig | None = None) -> QAEngine:
@@ -185,7 +206,7 @@ class QAEngine:
     def _answer(self, display, understood, k, allowed, notices) -> Answer:
         cfg = self.config
         idx = self.index
-        tokenize = idx.tokenizer.tokenize
+        tokenize = self.tokenize
         base_tokens = tokenize(understood)
         expansions = expand_terms(understood)
         exp_tokens = [t for t in tokenize(" ".join(expansions)) if t not in base_tokens]
@@ -196,6 +217,7 @@ class QAEngine:
             weights[t] = max(weights.get(t, 0.0), cfg.expansion_weight * idx.bm25.idf(t))
         intent = year_intent(understood)
         numeric = wants_number(understood)
+        listing = wants_list(understood)
         dense_query = understood
         if is_mostly_english(understood) and expansions:
             dense_query = f"{understood} ({' '.join(expansions[:8])})"
@@ -212,7 +234,8 @@ class QAEngine:
         cos = vecs @ qvec
         top_cos = float(cos.max())
         scored = [
-            self._score(pos, float(c), weights, intent, numeric, tokenize, qchars, top_cos)
+            self._score(pos, float(c), weights, intent, numeric, tokenize, qchars, top_cos,
+                        understood)
             for pos, c in zip(cands, cos, strict=True)
         ]
         rrf_score = dict(fused)
@@ -221,30 +244,34 @@ class QAEngine:
         s_rank = {i: r for r, (i, _) in enumerate(sparse, 1)}
         d_rank = {i: r for r, (i, _) in enumerate(dense, 1)}
         best = scored[0]
-        confidence = self._confidence(best)
+        best_chunk = idx.chunks[best.pos]
+        span = best.best_span or (0, len(best_chunk.text))
+        span = self._answer_span(best_chunk.text, span, weights, tokenize, numeric, listing)
+        evidence = self._evidence(understood, base_tokens, expansions, best, best_chunk, span,
+                                  intent, float(best.dense - np.median(cos)))
+        confidence = score_confidence(evidence)
         answered = confidence >= cfg.min_confidence
         cites = []
         for n, s in enumerate(scored[:k], 1):
             chunk = idx.chunks[s.pos]
             hit = Hit(chunk, n, s.score, s_rank.get(s.pos), d_rank.get(s.pos))
             terms = [t for t in weights if weights[t] > 0] + expansions
-            span = s.best_span if (n == 1 and answered) else None
-            cites.append(self._citation(n, chunk, hit, terms, span))
-        extra = {"confidence_features": {"dense": best.dense, "coverage": best.coverage,
-                                         "sentence": best.best_sentence_score},
+            cites.append(self._citation(n, chunk, hit, terms,
+                                        span if (n == 1 and answered) else None))
+        extra = {"evidence": evidence.to_json(),
                  "year_intent": intent.kind, "expansions": expansions}
         if not answered:
             return Answer(display, understood, False, "", NOT_FOUND, tuple(cites),
                           notices=notices, confidence=confidence, extra=extra)
-        a, b = best.best_span or (0, len(idx.chunks[best.pos].text))
-        text = idx.chunks[best.pos].text[a:b]
+        a, b = span
+        text = best_chunk.text[a:b]
         keys = tuple(figure_spans(text))
         return Answer(display, understood, True, text, text, tuple(cites), 1, keys,
                       notices, confidence, extra)
 
     def _score(self, pos: int, cos: float, weights: dict[str, float], intent: YearIntent,
-               numeric: bool, tokenize, query_chars: frozenset[str], top_cos: float
-               ) -> _Scored:
+               numeric: bool, tokenize, query_chars: frozenset[str], top_cos: float,
+               query_chars_text: str = "") -> _Scored:
         idx = self.index
         chunk = idx.chunks[pos]
         report_year = idx.documents[chunk.doc_id].year
@@ -255,7 +282,8 @@ class QAEngine:
         def year_signal(sentence: str) -> float:
             return sentence_year_signal(sentence, chunk.year, report_year, intent)
 
-        sents = score_sentences(chunk.text, weights, tokenize, numeric, year_signal)
+        sents = score_sentences(chunk.text, weights, tokenize, numeric, year_signal,
+                                content_bigrams(query_chars_text))
         best = max(sents, key=lambda s: s.score, default=None)
         sent_score = best.score if best else 0.0
         year = year_signal(chunk.text) if chunk.year is not None else 0.0
@@ -266,12 +294,49 @@ class QAEngine:
                  + cfg.w_chars * chars + cfg.w_year * year)
         return _Scored(pos, score, cos, coverage, best.span if best else None, sent_score, year)
 
-    @staticmethod
-    def _confidence(best: _Scored) -> float:
-        """A 0..1 evidence score from the top passage's similarity and term coverage."""
-        z = 12.0 * (best.dense - 0.80) + 3.0 * (best.coverage - 0.5) + 1.5 * (
-            best.best_sentence_score - 0.5)
-        return 1.0 / (1.0 + math.exp(-z))
+    def _answer_span(self, passage: str, span: tuple[int, int], weights, tokenize,
+                     numeric: bool, listing: bool) -> tuple[int, int]:
+        limit = self.config.answer_chars
+        if listing and span[1] - span[0] < limit:
+            return extend_for_list(passage, span, limit)
+        return narrow_answer(passage, span, weights, tokenize, numeric, limit)
+
+    def _evidence(self, question: str, base_tokens: list[str], expansions: list[str],
+                  best: _Scored, chunk: Chunk, span: tuple[int, int],
+                  intent: YearIntent, margin: float) -> Evidence:
+        """Signals for the not-found decision (see qa.confidence)."""
+        idx = self.index
+        doc = idx.documents[chunk.doc_id]
+        toks = set(idx.stored.tokens[idx.position[chunk.id]])
+        expanded_keys = "".join(expansions)
+        covered = total = 0.0
+        for t in dict.fromkeys(base_tokens):
+            w = idx.bm25.idf(t)
+            if w == 0.0:  # a word the corpus never uses
+                if t.isascii() or len(t) < 2 or t in expanded_keys:
+                    continue
+                w = idx.bm25.median_idf()
+            total += w
+            covered += w if t in toks else 0.0
+        coverage = covered / total if total else 0.0
+        answer = chunk.text[span[0]:span[1]]
+        report_year = doc.year
+        target = intent.target_year(report_year)
+        year_mismatch = False
+        if report_year is not None and target is not None:
+            if target not in (report_year, report_year - 1):
+                year_mismatch = str(target) not in doc.text
+            else:
+                year_mismatch = sentence_year_signal(answer, chunk.year, report_year,
+                                                     intent) < 0
+        return Evidence(
+            dense=best.dense, margin=margin, english=is_mostly_english(question),
+            coverage=coverage, sentence=best.best_sentence_score,
+            foreign_place=bool(foreign_places(question, doc.title, chunk.text)),
+            year_mismatch=year_mismatch,
+            figure_missing=asks_figure(question) and not figure_spans(answer),
+            date_missing=asks_when(question) and not has_date(answer),
+        )
 
     def _citation(self, n: int, chunk: Chunk, hit: Hit, terms: list[str],
                   answer_span: tuple[int, int] | None) -> Citation:

@@ -1,11 +1,13 @@
-"""Follow-up questions in a chat: ``那去年呢？`` after ``今年煤化工产值目标`` means 去年煤化工产值目标."""
+"""Chat follow-ups: ``那去年呢？`` after ``今年煤化工产值目标`` means ``去年煤化工产值目标``."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 
-_YEAR_WORD = re.compile(r"今年|去年|明年|前年|本年|上年|(?:19|20)\d{2}年?|(?:last|this|next) year", re.I)
+_YEAR_WORD = re.compile(
+    r"今年|去年|明年|前年|本年|上年|(?:19|20)\d{2}年?|(?:last|this|next) year", re.I
+)
 _LEAD = re.compile(r"^(?:那么?|那个|还有|另外|此外|然后|再问一下|and|what about|how about)\s*",
                    re.I)
 _TRAIL = re.compile(r"(?:呢|的呢|怎么样|如何|情况呢?)?[?？。!！\s]*$")

@@ -29,6 +29,10 @@ _NUMBER_WORDS = re.compile(
     r"产值|目标|数量|人数|how (?:many|much)|what (?:percentage|share|proportion)|rate\b|"
     r"target|number of|growth", re.I
 )
+_FIGURE_WORDS = re.compile(
+    r"多少|几[个项条家万亿千百倍%大种所座]|多大|多高|多长|多快|比例|比重|百分之|增速|增幅|涨幅|"
+    r"how (?:many|much)|what (?:percentage|share|proportion)|\brate\b", re.I
+)
 _LIST_WORDS = re.compile(r"哪些|哪几|有什么|都有|包括|分别|列举|which\b|what are|list", re.I)
 _ENGLISH_WORD = re.compile(r"[a-z][a-z&\-]*", re.I)
 
@@ -73,6 +77,11 @@ def year_intent(question: str) -> YearIntent:
 def wants_number(question: str) -> bool:
     """True when the question asks for a figure (多少, 几, 目标, how many, ...)."""
     return bool(_NUMBER_WORDS.search(question))
+
+
+def asks_figure(question: str) -> bool:
+    """Stricter than ``wants_number``: the question literally asks for a quantity."""
+    return bool(_FIGURE_WORDS.search(question))
 
 
 def wants_list(question: str) -> bool:
