@@ -2,13 +2,13 @@
 PY      := .venv/bin/python
 PIP     := .venv/bin/pip
 STAMP   := .venv/.installed
-HOST    ?= 127.0.0.1
-PORT    ?= 7860
+# Extra arguments for app.py, e.g. make run ARGS="--port 8080" (GRADIO_SERVER_NAME/PORT work too)
+ARGS    ?=
 
 .PHONY: run setup test lint eval report bench index browser-deps clean
 
 run: setup
-	$(PY) app.py --host $(HOST) --port $(PORT)
+	$(PY) app.py $(ARGS)
 
 setup: $(STAMP) index
 

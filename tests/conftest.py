@@ -1,0 +1,30 @@
+"""Shared fixtures: the real built-in corpus, its real index and a real QA engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def builtin_docs():
+    import corpus
+
+    return corpus.load_builtin()
+
+
+@pytest.fixture(scope="session")
+def builtin_index_dir() -> Path:
+    """The built-in index (built by ``make setup``; rebuilt here if missing or stale)."""
+    from index.build import ensure_builtin_index
+
+    return ensure_builtin_index()
+
+
+@pytest.fixture(scope="session")
+def engine(builtin_index_dir):
+    """One QAEngine over the built-in index for the whole session (read-only use)."""
+    from qa.engine import QAEngine
+
+    return QAEngine.from_path(builtin_index_dir)
