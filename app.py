@@ -62,6 +62,13 @@ def build_app(engine, feedback_store=None) -> gr.Blocks:
                         placeholder="输入问题，按 Enter 发送 / Type a question and press Enter",
                     )
                     send = gr.Button("发送 / Send", variant="primary", scale=1, min_width=90)
+                doc_choices, year_choices = chat.filter_choices(engine)
+                with gr.Row(visible=len(doc_choices) > 2 or len(year_choices) > 2):
+                    doc_filter = gr.Dropdown(label="只在此报告中查找 / only this report",
+                                             choices=doc_choices, value="",
+                                             elem_id="gwr-doc-filter")
+                    year_filter = gr.Dropdown(label="年份 / year", choices=year_choices,
+                                              value="", elem_id="gwr-year-filter")
                 with gr.Row():
                     clear = gr.Button("清空对话 / Clear", size="sm", elem_id="gwr-clear")
                     staff = gr.Checkbox(label="工作人员视图 / staff view", value=False,
@@ -90,15 +97,16 @@ def build_app(engine, feedback_store=None) -> gr.Blocks:
                 else:
                     gr.Markdown("反馈未启用 / feedback store not available.")
 
-        def submit(q, sess, staff_on):
-            reply = chat.ask(engine, q, sess, staff=staff_on)
+        def submit(q, sess, staff_on, doc_id, year):
+            reply = chat.ask(engine, q, sess, staff=staff_on, doc_id=doc_id or None,
+                             year=chat.parse_year(year))
             choices = chat.citation_choices(reply.session)
             first = choices[0][1] if choices else None
             return (chat.messages(reply.session, staff=staff_on), reply.session, "",
                     gr.update(choices=choices, value=first),
                     chat.citation_text(reply.session, first))
 
-        submit_io = dict(fn=submit, inputs=[question, session, staff],
+        submit_io = dict(fn=submit, inputs=[question, session, staff, doc_filter, year_filter],
                          outputs=[chatbot, session, question, cite_no, cite_text],
                          api_visibility="private", concurrency_id=QA_CONCURRENCY_ID)
         question.submit(**submit_io)
@@ -133,13 +141,15 @@ def build_app(engine, feedback_store=None) -> gr.Blocks:
             flag.click(give_feedback, [session, cite_no, verdict, comment],
                        [flag_status, comment], api_visibility="private")
 
-        def ask(question: str, history_json: str = "[]") -> dict:
+        def ask(question: str, history_json: str = "[]", doc_id: str = "",
+                year: str = "") -> dict:
             """Answer a question about the report. ``history_json``: JSON list of the
-            previous questions (the ``history`` of the previous reply) for follow-ups.
+            previous questions (the ``history`` of the previous reply) for follow-ups;
+            ``doc_id`` / ``year`` optionally restrict it to one report or year.
             Returns the answer JSON (answered, answer, message, citations, hits, ...)
             plus ``history`` and the rendered ``html``."""
             try:
-                return chat.api_ask(engine, question, history_json)
+                return chat.api_ask(engine, question, history_json, doc_id, year)
             except ValueError as e:
                 raise gr.Error(str(e)) from None
 

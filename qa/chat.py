@@ -74,10 +74,13 @@ def next_history(history: tuple[str, ...] | list[str], answer: Answer) -> tuple[
 
 
 def ask(engine, question: str | None, session: ChatSession | None = None, *,
-        staff: bool = False) -> ChatReply:
-    """Answer one chat turn in the context of ``session``; returns the new session."""
+        staff: bool = False, doc_id: str | None = None, year: int | None = None) -> ChatReply:
+    """Answer one chat turn in the context of ``session``; returns the new session.
+
+    ``doc_id`` / ``year`` restrict the question to one report or one year's reports."""
     session = session or ChatSession()
-    answer = engine.ask(question or "", history=list(session.history))
+    answer = engine.ask(question or "", history=list(session.history), doc_id=doc_id or None,
+                        year=year or None)
     contexts = contexts_for(engine, answer)
     turn = Turn(answer, contexts)
     new = ChatSession(next_history(session.history, answer),
@@ -127,10 +130,31 @@ def parse_history(history_json: str | None) -> list[str]:
     return [q for q in out if q.strip()][-MAX_HISTORY:]
 
 
-def api_ask(engine, question: str | None, history_json: str | None = "[]") -> dict:
+def parse_year(value: str | int | None) -> int | None:
+    """A year filter from a form or API value ("" or None = any year)."""
+    if value is None or str(value).strip() in ("", "0", "全部", "all"):
+        return None
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise ValueError(f"year must be a number such as 2023, got {value!r}") from None
+
+
+def filter_choices(engine) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Dropdown choices (label, value) for the document and year filters."""
+    docs = engine.documents()
+    doc_choices = [("全部报告 / all reports", "")] + [(d.title, d.id) for d in docs]
+    years = sorted({d.year for d in docs if d.year is not None}, reverse=True)
+    year_choices = [("全部年份 / all years", "")] + [(str(y), str(y)) for y in years]
+    return doc_choices, year_choices
+
+
+def api_ask(engine, question: str | None, history_json: str | None = "[]",
+            doc_id: str | None = "", year: str | int | None = "") -> dict:
     """The ``ask`` API endpoint: structured answer JSON plus the history for the next call."""
     history = parse_history(history_json)
-    reply = ask(engine, question, ChatSession(tuple(history)))
+    reply = ask(engine, question, ChatSession(tuple(history)), doc_id=doc_id or None,
+                year=parse_year(year))
     return reply.to_json()
 
 
