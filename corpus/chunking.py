@@ -95,7 +95,7 @@ def chunk_document(doc: Document, config: ChunkConfig | None = None) -> list[Chu
     heading_paras = {h.start for h in doc.headings if h.end - h.start == _para_len(doc, h.start)}
     chunks: list[Chunk] = []
     for para, info in zip(doc.paragraphs, infos, strict=True):
-        if para.start in heading_paras:
+        if para.start in heading_paras or doc.text[para.start:para.end] == doc.title:
             continue
         spans: list[tuple[int, int]] = []
         for a, b in sentence_spans(doc.text, para.start, para.end):

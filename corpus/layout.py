@@ -78,11 +78,19 @@ def normalise_line(line: str) -> str:
     return line.strip(" \t\r\u3000\xa0")
 
 
-def repair_layout(raw: str, first_line: int = 1) -> list[CleanParagraph]:
-    """Turn raw text into paragraphs; ``first_line`` is the source line number of ``raw[0]``."""
+def repair_layout(
+    raw: str, first_line: int = 1, hard_wrapped: bool | None = None
+) -> list[CleanParagraph]:
+    """Turn raw text into paragraphs; ``first_line`` is the source line number of ``raw[0]``.
+
+    ``hard_wrapped`` says whether lines are a column layout to re-join (None: detect it);
+    sources with real paragraphs (DOCX) pass False.
+    """
     raw_lines = raw.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     lines = [normalise_line(x) for x in raw_lines]
-    wrapped = is_hard_wrapped(lines)
+    wrapped = is_hard_wrapped(lines) if hard_wrapped is None else hard_wrapped
+    widths = [_display_width(x) for x in lines if x]
+    full = statistics.median(widths) if widths else 0.0
     paragraphs: list[CleanParagraph] = []
     buf = ""
     start_line = 0
@@ -95,13 +103,18 @@ def repair_layout(raw: str, first_line: int = 1) -> list[CleanParagraph]:
             paragraphs.append(CleanParagraph(buf.strip(), start_line, last_line, md_level))
         buf = ""
 
+    prev = ""
     for i, line in enumerate(lines):
         lineno = first_line + i
         if not line:
             blank_before = True
             continue
-        if buf and _starts_new_paragraph(buf, line, blank_before, wrapped):
+        # in a column layout, a line that ends a sentence well short of the column width
+        # ends its paragraph (PDF text has no blank lines between paragraphs)
+        short_end = wrapped and ends_sentence(prev) and _display_width(prev) < full - 3
+        if buf and (short_end or _starts_new_paragraph(buf, line, blank_before, wrapped)):
             flush()
+        prev = line
         md = MD_HEADING.match(line)
         if md:
             flush()
@@ -124,7 +137,9 @@ def repair_layout(raw: str, first_line: int = 1) -> list[CleanParagraph]:
 
 
 def _starts_new_paragraph(buf: str, line: str, blank_before: bool, wrapped: bool) -> bool:
-    if is_heading_line(line) or LEVEL2.match(line):
+    if is_heading_line(line):
+        return True  # a short ``二、…`` line is a heading even after a title line
+    if LEVEL2.match(line):
         return ends_sentence(buf) or blank_before or not wrapped
     if not wrapped:
         return True  # one paragraph per line in ordinary text files

@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from corpus.layout import repair_layout
-from corpus.structure import build_document, year_from_title
+from corpus.structure import build_document, infer_report_year, year_from_title
 from corpus.types import CorpusError, CorpusProblem, Document, LoadResult
 
 SUPPORTED = (".txt", ".md", ".jsonl", ".pdf", ".docx")
@@ -73,12 +74,16 @@ def _guess_title(body: str, stem: str) -> str:
 
 
 def _make_doc(
-    doc_id: str, title: str, source: str, year: int | None, body: str, first_line: int = 1
+    doc_id: str, title: str, source: str, year: int | None, body: str, first_line: int = 1,
+    hard_wrapped: bool | None = None,
 ) -> Document:
-    paragraphs = repair_layout(body, first_line)
+    paragraphs = repair_layout(body, first_line, hard_wrapped)
     if not paragraphs:
         raise _FileProblem("no text left after cleaning")
-    return build_document(doc_id, title, source, year, paragraphs)
+    doc = build_document(doc_id, title, source, year, paragraphs)
+    if doc.year is None:
+        doc = replace(doc, year=infer_report_year(doc))
+    return doc
 
 
 def _parse_year(value: object) -> int | None:
@@ -168,7 +173,8 @@ def _read_docx(path: Path) -> list[Document]:
     if not body.strip():
         raise _FileProblem("the DOCX has no text")
     title = (d.core_properties.title or "").strip() or _guess_title(body, path.stem)
-    return [_make_doc(path.stem, title, str(path), year_from_title(title), body)]
+    return [_make_doc(path.stem, title, str(path), year_from_title(title), body,
+                      hard_wrapped=False)]
 
 
 def _expand(paths: Iterable[Path], problems: list[CorpusProblem]) -> list[Path]:

@@ -34,6 +34,21 @@ def year_from_title(title: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+_PLAN_HEADING = re.compile(
+    r"((?:19|20)\d{2})\s*年.{0,6}(?:重点工作|工作任务|工作安排|主要任务|工作建议)"
+)
+_PAST_YEAR = re.compile(r"过去一年|上一年|去年")
+
+
+def infer_report_year(doc: Document) -> int | None:
+    """A report's own year when no title names it: the year of its ``2023年重点工作任务`` part."""
+    for h in doc.headings:
+        m = _PLAN_HEADING.search(h.title)
+        if m:
+            return int(m.group(1))
+    return None
+
+
 def short_label(title: str, limit: int = 16) -> str:
     """A heading shortened for a section path: cut at the first comma past a few chars."""
     title = title.rstrip("。！？!?")
@@ -95,37 +110,54 @@ def build_document(
     )
 
 
-def _part_year(title: str, doc_year: int | None) -> int | None:
-    if _FUTURE.search(title) and not _YEAR.search(title):
-        return None
-    m = _YEAR.search(title)
-    if m:
-        return int(m.group(1))
-    return None
-
-
 def section_info(doc: Document) -> list[SectionInfo]:
-    """Section path and year for every paragraph of ``doc`` (same order as paragraphs)."""
+    """Section path and year for every paragraph of ``doc`` (same order as paragraphs).
+
+    The year of a paragraph is that of the deepest heading above it that names one
+    (``一、2022年工作回顾`` → 2022; ``二、关于今后五年发展`` → none), else the document's
+    default: the opening review speaks of the year before the report.
+    """
     by_start = {h.start: h for h in doc.headings}
     has_parts = any(h.level == 1 for h in doc.headings)
     opening = _opening_label(doc) if has_parts else None
     stack: dict[int, str] = {}
-    part_year: int | None = None
+    years: dict[int, int | None] = {}  # level -> year named by that heading (None: no year)
+    default_year: int | None = None
     if opening:
         stack[1] = opening
-        part_year = doc.year - 1 if doc.year and "回顾" in opening else None
+        if doc.year and "回顾" in opening:
+            years[1] = doc.year - 1
     out: list[SectionInfo] = []
     for p in doc.paragraphs:
         h = by_start.get(p.start)
         if h:
             for lvl in [k for k in stack if k >= h.level]:
                 del stack[lvl]
+            for lvl in [k for k in years if k >= h.level]:
+                del years[lvl]
             stack[h.level] = short_label(h.title)
-            if h.level == 1:
-                part_year = _part_year(h.title, doc.year)
+            named = _heading_year(h.title, doc.year)
+            if named is not _NO_SIGNAL:
+                years[h.level] = named
+        year = years[max(years)] if years else default_year
         path = tuple(stack[k] for k in sorted(stack))
-        out.append(SectionInfo(path, part_year))
+        out.append(SectionInfo(path, year))
     return out
+
+
+_NO_SIGNAL = object()
+
+
+def _heading_year(title: str, report_year: int | None):
+    """The year a heading names, None for a multi-year outlook, ``_NO_SIGNAL`` otherwise."""
+    m = _YEAR.search(title)
+    if m:
+        return int(m.group(1))
+    if _PAST_YEAR.search(title) and report_year:
+        return report_year - 1
+    if _FUTURE.search(title):
+        return None
+    return _NO_SIGNAL
 
 
 def _opening_label(doc: Document) -> str | None:

@@ -32,6 +32,7 @@ class HybridIndex:
         self._faiss = stored.vectors_index
         self._embedder = embedder
         self.position = {c.id: i for i, c in enumerate(self.chunks)}
+        self._background: np.ndarray | None = None
 
     @classmethod
     def load(cls, path: Path, embedder: Embedder | None = None) -> HybridIndex:
@@ -56,6 +57,18 @@ class HybridIndex:
             return []
         scores, ids = self._faiss.search(qvec.reshape(1, -1).astype(np.float32), n)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def background_similarity(self, qvec: np.ndarray, size: int = 256) -> float:
+        """Mean cosine of the query with an evenly spaced sample of passages.
+
+        A reference for "how similar is an unrelated passage" that does not depend on how
+        many passages the corpus has (unlike the similarity of the runner-up candidates).
+        """
+        if self._background is None:
+            n = len(self.chunks)
+            step = max(1, n // size)
+            self._background = self.passage_vectors(range(0, n, step)[:size])
+        return float((self._background @ qvec).mean())
 
     def passage_vectors(self, positions: Sequence[int]) -> np.ndarray:
         """Stored vectors of the given passages (for reranking inside a candidate pool)."""

@@ -194,14 +194,28 @@ def build_index(
 
 
 def _write_folder(out: Path, manifest: dict, docs, chunks, tokens, terms, vectors) -> None:
-    import faiss
-
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir()
+    try:
+        _fill_folder(tmp, manifest, docs, chunks, tokens, terms, vectors)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    if out.exists():
+        os.replace(out, old)
+    os.replace(tmp, out)
+    if old.exists():
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _fill_folder(tmp: Path, manifest: dict, docs, chunks, tokens, terms, vectors) -> None:
+    import faiss
+
     _write_jsonl(tmp / "documents.jsonl", [_doc_to_json(d) for d in docs])
     _write_jsonl(tmp / "chunks.jsonl", [asdict(c) for c in chunks])
     rows = [{"id": c.id, "tokens": t} for c, t in zip(chunks, tokens, strict=True)]
@@ -211,12 +225,6 @@ def _write_folder(out: Path, manifest: dict, docs, chunks, tokens, terms, vector
     (tmp / "manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True), encoding="utf-8"
     )
-    old = out.parent / f".{out.name}.old-{os.getpid()}"
-    if out.exists():
-        os.replace(out, old)
-    os.replace(tmp, out)
-    if old.exists():
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def load_index(path: Path, expect_model: str | None = None) -> StoredIndex:

@@ -46,7 +46,7 @@ class Evidence:
     """What the decision looks at, kept in the answer for staff and for calibration."""
 
     dense: float  # cosine of question and best passage
-    margin: float  # best passage cosine minus the median cosine of the candidates
+    margin: float  # best passage cosine minus the mean cosine of a sample of all passages
     english: bool  # cross-lingual cosines run lower
     coverage: float  # share of the question's idf weight found in the passage (OOV = missing)
     sentence: float  # best sentence score
@@ -64,11 +64,11 @@ def confidence(e: Evidence) -> float:
     """0..1 evidence that the passage answers; hard mismatches pull it down strongly.
 
     A logistic score; the weights are rounded from a class-balanced logistic regression on
-    the built-in question set (absolute cosine carried no weight once the margin over the
-    other candidates was known), so they are few and interpretable.
+    the built-in question set (absolute cosine carried no weight once the margin over
+    unrelated passages was known), so they are few and interpretable.
     """
-    z = (-1.6 + 0.8 * e.margin / 0.03 + 2.0 * e.coverage + 0.8 * e.sentence
+    z = (-2.1 + 0.45 * e.margin / 0.03 + 1.65 * e.coverage + 1.5 * e.sentence
          + 0.3 * e.english)
-    z -= 2.0 * e.foreign_place + 2.6 * e.year_mismatch + 2.2 * e.figure_missing
-    z -= 2.3 * e.date_missing
+    z -= 1.9 * e.foreign_place + 2.6 * e.year_mismatch + 2.0 * e.figure_missing
+    z -= 2.0 * e.date_missing
     return 1.0 / (1.0 + math.exp(-z))

@@ -45,6 +45,7 @@ from qa.intent import (
     asks_figure,
     expand_terms,
     is_mostly_english,
+    matched_keys,
     wants_list,
     wants_number,
     year_intent,
@@ -67,7 +68,7 @@ class QAConfig:
     rerank_depth: int = 15
     rrf_k: int = 60
     expansion_weight: float = 0.5
-    min_confidence: float = 0.3
+    min_confidence: float = 0.25
     answer_chars: int = 120  # a longer answer sentence is narrowed to its best clauses
     # reranking weights (chosen by measurement on the eval set; see README)
     w_dense: float = 1.0
@@ -215,6 +216,9 @@ class QAEngine:
             weights[t] = max(weights.get(t, 0.0), idx.bm25.idf(t))
         for t in exp_tokens:
             weights[t] = max(weights.get(t, 0.0), cfg.expansion_weight * idx.bm25.idf(t))
+        # words the corpus never uses still carry meaning: they count as not covered
+        for t in self._missing_words(understood, base_tokens):
+            weights[t] = idx.bm25.median_idf()
         intent = year_intent(understood)
         numeric = wants_number(understood)
         listing = wants_list(understood)
@@ -247,8 +251,8 @@ class QAEngine:
         best_chunk = idx.chunks[best.pos]
         span = best.best_span or (0, len(best_chunk.text))
         span = self._answer_span(best_chunk.text, span, weights, tokenize, numeric, listing)
-        evidence = self._evidence(understood, base_tokens, expansions, best, best_chunk, span,
-                                  intent, float(best.dense - np.median(cos)))
+        evidence = self._evidence(understood, base_tokens, best, best_chunk, span,
+                                  intent, best.dense - idx.background_similarity(qvec))
         confidence = score_confidence(evidence)
         answered = confidence >= cfg.min_confidence
         cites = []
@@ -301,21 +305,35 @@ class QAEngine:
             return extend_for_list(passage, span, limit)
         return narrow_answer(passage, span, weights, tokenize, numeric, limit)
 
-    def _evidence(self, question: str, base_tokens: list[str], expansions: list[str],
-                  best: _Scored, chunk: Chunk, span: tuple[int, int],
+    def _missing_words(self, question: str, base_tokens: list[str]) -> list[str]:
+        """Question words the corpus never uses and no vocabulary entry accounts for.
+
+        Single characters are too generic to count. In an English question the words a
+        vocabulary entry translates are accounted for; when none is, every word counts.
+        """
+        keys = matched_keys(question)
+        english = is_mostly_english(question)
+        out = []
+        for t in dict.fromkeys(base_tokens):
+            if self.index.bm25.idf(t) > 0 or len(t) < 2 or t.isdigit():
+                continue
+            if any(t in k or k in t for k in keys):
+                continue
+            if english and t.isascii() and keys:
+                continue
+            out.append(t)
+        return out
+
+    def _evidence(self, question: str, base_tokens: list[str], best: _Scored, chunk: Chunk, span: tuple[int, int],
                   intent: YearIntent, margin: float) -> Evidence:
         """Signals for the not-found decision (see qa.confidence)."""
         idx = self.index
         doc = idx.documents[chunk.doc_id]
         toks = set(idx.stored.tokens[idx.position[chunk.id]])
-        expanded_keys = "".join(expansions)
+        missing = set(self._missing_words(question, base_tokens))
         covered = total = 0.0
         for t in dict.fromkeys(base_tokens):
-            w = idx.bm25.idf(t)
-            if w == 0.0:  # a word the corpus never uses
-                if t.isascii() or len(t) < 2 or t in expanded_keys:
-                    continue
-                w = idx.bm25.median_idf()
+            w = idx.bm25.idf(t) or (idx.bm25.median_idf() if t in missing else 0.0)
             total += w
             covered += w if t in toks else 0.0
         coverage = covered / total if total else 0.0

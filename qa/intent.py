@@ -105,13 +105,17 @@ def _synonyms() -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(rows)
 
 
-def expand_terms(question: str) -> list[str]:
-    """Report terms for everyday or English words in the question (deduplicated, in order)."""
+def matched_keys(question: str) -> list[str]:
+    """The vocabulary entries (everyday or English words) that occur in the question."""
     q = question.lower()
     words = set(_ENGLISH_WORD.findall(q))
+    return [key for key, _ in _synonyms() if (key in words if key.isascii() else key in q)]
+
+
+def expand_terms(question: str) -> list[str]:
+    """Report terms for everyday or English words in the question (deduplicated, in order)."""
+    table = dict(_synonyms())
     out: list[str] = []
-    for key, terms in _synonyms():
-        hit = key in words if key.isascii() else key in q
-        if hit:
-            out.extend(t for t in terms if t not in out and t not in question)
+    for key in matched_keys(question):
+        out.extend(t for t in table[key] if t not in out and t not in question)
     return out

@@ -12,7 +12,6 @@ Pure functions, no I/O; the chat layer (:mod:`qa.chat`) fetches the contexts.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable, Mapping, Sequence
 
 from qa.text import clean_question
@@ -21,6 +20,9 @@ from qa.types import Answer, Citation, Span
 # Characters that mean something to Markdown (marked + GFM), KaTeX auto-render or autolinks.
 _MARKUP_CHARS = "\\`*_{}[]()#+-!|~$:@="
 _ENTITY = {ord(c): f"&#{ord(c)};" for c in _MARKUP_CHARS}
+# One pass, so an entity produced for one character is never escaped again.
+_ESCAPES = {**_ENTITY, ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;",
+            ord('"'): "&quot;", ord("'"): "&#39;"}
 
 CONTEXT_LABEL = "查看上下文 / view in context"
 LOW_CONFIDENCE_LABEL = "低置信度 / low confidence"
@@ -70,7 +72,7 @@ REPLY_CSS = """
 
 def esc(text: object) -> str:
     """Text → HTML that displays exactly that text and can never become markup."""
-    return html.escape(str(text), quote=True).translate(_ENTITY)
+    return str(text).translate(_ESCAPES)
 
 
 def _clean_spans(spans: Iterable[Span] | None, n: int) -> list[Span]:

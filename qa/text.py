@@ -10,7 +10,7 @@ MAX_QUESTION_CHARS = 300
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
 _TAG = re.compile(r"<[^<>]{0,200}>")
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_WORDY = re.compile(r"[\w\u4e00-\u9fff]")
+_WORDY = re.compile(r"[^\W_]")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,427 @@
+"""Each answering mechanism on its own, then through the real engine (real model and index).
+
+Mechanisms: year mapping (qa.intent), synonym expansion, answer-sentence selection
+(qa.answer), the not-found decision (qa.confidence), chat follow-ups (qa.followup),
+citation integrity, filters and the baseline retrievers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from corpus.chunking import sentence_spans
+from qa.answer import extend_for_list, figure_spans, narrow_answer, sentence_year_signal
+from qa.confidence import Evidence, confidence, foreign_places
+from qa.engine import EMPTY, NOT_FOUND, QAConfig
+from qa.intent import CURRENT, PREVIOUS, YearIntent, expand_terms, year_intent
+from qa.types import Answer
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+QUESTIONS = REPO / "eval" / "data" / "builtin_questions.jsonl"
+DOC_ID = "nmg-2023-gwr"
+TITLE = "内蒙古自治区2023年政府工作报告"
+
+
+def texts(ans: Answer, n: int) -> list[str]:
+    return [c.text for c in ans.citations[:n]]
+
+
+def spans_text(text: str, spans) -> list[str]:
+    return [text[a:b] for a, b in spans]
+
+
+# ----- year mapping -------------------------------------------------------------------
+@pytest.mark.parametrize("question", ["今年牛奶产量目标", "本年粮食产量", "milk output this year",
+                                      "What is the target for this year?"])
+def test_year_intent_current(question):
+    assert year_intent(question) == YearIntent(CURRENT)
+
+
+@pytest.mark.parametrize("question", ["去年牛奶产量", "上年粮食产量", "milk output last year",
+                                      "一年来煤炭产量"])
+def test_year_intent_previous(question):
+    assert year_intent(question) == YearIntent(PREVIOUS)
+
+
+@pytest.mark.parametrize(("question", "year"), [("2023年粮食产量", 2023), ("2023 GDP", 2023),
+                                                ("2022年煤炭产量", 2022),
+                                                ("coal output in 2022", 2022)])
+def test_year_intent_absolute(question, year):
+    assert year_intent(question) == YearIntent("absolute", year)
+
+
+@pytest.mark.parametrize("question", ["牛奶产量", "煤化工", "乡村振兴怎么做"])
+def test_year_intent_none(question):
+    intent = year_intent(question)
+    assert intent.kind is None and intent.year is None
+    assert intent.target_year(2023) is None
+
+
+def test_explicit_year_wins_over_relative_word():
+    assert year_intent("今年也就是2023年的目标") == YearIntent("absolute", 2023)
+
+
+def test_both_relative_words_first_one_decides():
+    assert year_intent("去年比今年").kind == PREVIOUS
+    assert year_intent("今年比去年").kind == CURRENT
+
+
+def test_target_year_is_relative_to_the_report():
+    assert YearIntent(CURRENT).target_year(2023) == 2023
+    assert YearIntent(PREVIOUS).target_year(2023) == 2022
+    assert YearIntent(CURRENT).target_year(2024) == 2024
+    assert YearIntent(PREVIOUS).target_year(2024) == 2023
+    assert YearIntent("absolute", 2021).target_year(2023) == 2021  # absolute ignores the report
+    assert YearIntent("absolute", 2021).target_year(None) == 2021
+    assert YearIntent(CURRENT).target_year(None) is None  # unknown report year: no mapping
+
+
+def test_sentence_year_signal():
+    cur, prev = YearIntent(CURRENT), YearIntent(PREVIOUS)
+    target = "今年粮食产量稳定在780亿斤左右。"
+    result = "去年粮食产量780亿斤。"
+    assert sentence_year_signal(target, None, 2023, cur) == 1.0
+    assert sentence_year_signal(target, None, 2023, prev) == -1.0
+    assert sentence_year_signal(result, None, 2023, prev) == 1.0
+    assert sentence_year_signal(result, None, 2023, cur) == -1.0
+    # no year word in the sentence: the passage's own year decides
+    assert sentence_year_signal("粮食产量780亿斤。", 2022, 2023, prev) == 1.0
+    assert sentence_year_signal("粮食产量780亿斤。", 2022, 2023, YearIntent(None)) == 0.0
+    assert sentence_year_signal(target, None, None, cur) == 0.0
+
+
+@pytest.mark.parametrize(("question", "expected", "other"), [
+    ("今年牛奶产量目标", "牛奶产量提高到785万吨", "734万吨"),
+    ("去年牛奶产量", "牛奶产量734万吨", "785万吨"),
+    ("今年粮食产量", "粮食产量稳定在780亿斤左右", "粮食产量780亿斤、"),
+    ("去年粮食产量", "粮食产量780亿斤、", "稳定在780亿斤左右"),
+])
+def test_same_words_different_year_through_engine(engine, question, expected, other):
+    """A work report states this year's target and last year's result with the same words;
+    the year in the question picks the right sentence."""
+    ans = engine.ask(question)
+    assert ans.answered, (question, ans.confidence, ans.extra.get("evidence"))
+    assert expected in ans.answer, (question, ans.answer)
+    assert other not in ans.answer, (question, ans.answer)
+
+
+# ----- synonym expansion --------------------------------------------------------------
+def test_everyday_words_expand_to_report_terms():
+    assert "煤炭" in expand_terms("去年挖煤挖了多少")
+    assert "地区生产总值" in expand_terms("今年GDP增长目标")
+    assert expand_terms("煤炭") == []  # the report term itself needs no expansion
+
+
+def test_english_words_expand_to_report_terms():
+    assert "煤炭" in expand_terms("How much coal did Inner Mongolia produce last year?")
+    # English keys match whole words only: "coal" inside "charcoals" is not the word coal
+    assert "煤炭" not in expand_terms("charcoals")
+
+
+def test_english_question_finds_the_coal_figure(engine):
+    q = "How much coal did Inner Mongolia produce last year?"
+    ans = engine.ask(q)
+    assert "煤炭" in ans.extra["expansions"]
+    assert any("煤炭产量12.2亿吨" in t for t in texts(ans, 3)), texts(ans, 3)
+
+
+def test_paraphrase_with_everyday_word_finds_the_coal_figure(engine):
+    ans = engine.ask("去年挖煤挖了多少")
+    assert any("煤炭产量12.2亿吨" in t for t in texts(ans, 3)), texts(ans, 3)
+
+
+# ----- answer-sentence selection ------------------------------------------------------
+@pytest.mark.parametrize(("text", "figures"), [
+    ("煤炭产量12.2亿吨、发电量6465亿度", ["12.2亿吨", "6465亿度"]),
+    ("地区生产总值增长6%左右", ["6%左右"]),
+    ("力争引进到位资金3800亿元以上", ["3800亿元以上"]),
+    ("力争并网装机2500 万千瓦以上", ["2500 万千瓦以上"]),
+    ("力争今年现代煤化工产值突破千亿元大关。", ["千亿元大关"]),
+    ("全面贯彻落实党的二十大精神", []),
+    ("千方百计稳就业", []),
+])
+def test_figure_spans(text, figures):
+    assert spans_text(text, figure_spans(text)) == figures
+
+
+def test_coal_chemical_target_answer_sentence(engine):
+    ans = engine.ask("今年煤化工产值目标")
+    assert ans.answered
+    assert "现代煤化工产值突破千亿元大关" in ans.answer
+    assert len(ans.answer) <= QAConfig().answer_chars
+    assert ans.answer_citation == 1
+    first = ans.citations[0]
+    assert first.answer_span is not None
+    a, b = first.answer_span
+    assert first.text[a:b] == ans.answer
+    assert "千亿元大关" in spans_text(ans.answer, ans.answer_key_spans)
+    # the key spans of the citation are the same figures, placed within the passage
+    assert spans_text(first.text, first.key_spans) == spans_text(ans.answer, ans.answer_key_spans)
+    assert ans.message == ans.answer
+
+
+def test_long_answer_sentence_is_narrowed(engine):
+    """The GDP target sentence is long; the answer is cut to clauses holding the figure."""
+    ans = engine.ask("今年地区生产总值增长目标是多少？")
+    assert ans.answered and "6%左右" in ans.answer
+    assert len(ans.answer) <= QAConfig().answer_chars
+
+
+def _tokenize(text: str) -> list[str]:
+    return [c for c in text if "\u4e00" <= c <= "\u9fff"]
+
+
+def test_narrow_answer_keeps_a_short_sentence_whole():
+    passage = "前言。力争今年现代煤化工产值突破千亿元大关。后记。"
+    span = (3, passage.index("后记"))
+    assert narrow_answer(passage, span, {"煤": 1.0}, _tokenize, True, 120) == span
+
+
+def test_narrow_answer_cuts_a_long_sentence_to_the_answering_clauses():
+    filler = "，".join(["坚持稳中求进工作总基调"] * 8)
+    sentence = f"{filler}，牛奶产量提高到785万吨，{filler}。"
+    weights = {"牛": 2.0, "奶": 2.0}
+    a, b = narrow_answer(sentence, (0, len(sentence)), weights, _tokenize, True, 40)
+    assert 0 <= a < b <= len(sentence)
+    assert b - a <= 40
+    assert "牛奶产量提高到785万吨" in sentence[a:b]
+    assert sentence[b - 1] not in "，,；;：:"  # no trailing separator
+
+
+def test_extend_for_list_adds_the_following_items(builtin_docs):
+    doc = next(d for d in builtin_docs if d.id == DOC_ID)
+    opening = "今年要抓好四件事。"
+    start = doc.text.index(opening)
+    para = next(p for p in doc.paragraphs if p.start <= start < p.end)
+    passage = doc.text[para.start:para.end]
+    a = start - para.start
+    span = (a, a + len(opening))
+    assert span in sentence_spans(passage)
+    x, y = extend_for_list(passage, span, 120)
+    assert x == a and y > span[1]
+    assert passage[x:y].startswith(opening)
+    assert "一是稳产保供" in passage[x:y]
+    assert (x, y) != (0, len(passage))
+    assert passage[y - 1] in "。！？!?；;" or y == len(passage)  # ends at a sentence end
+    assert y - x <= 120 or (y - x) == len(opening) + len(_next_sentence(passage, span))
+    # a sentence that is already long is not extended past the limit
+    item = next(s for s in sentence_spans(passage) if s[0] == span[1])
+    assert item[1] - item[0] >= 30
+    assert extend_for_list(passage, item, 10) == item
+
+
+def _next_sentence(passage: str, span) -> str:
+    x, y = next(s for s in sentence_spans(passage) if s[0] >= span[1])
+    return passage[x:y]
+
+
+# ----- the not-found decision ---------------------------------------------------------
+STRONG = Evidence(dense=0.9, margin=0.03, english=False, coverage=1.0, sentence=1.3,
+                  foreign_place=False, year_mismatch=False, figure_missing=False,
+                  date_missing=False)
+WEAK = Evidence(dense=0.77, margin=0.0, english=False, coverage=0.0, sentence=0.0,
+                foreign_place=False, year_mismatch=False, figure_missing=False,
+                date_missing=False)
+MISMATCHES = ("foreign_place", "year_mismatch", "figure_missing", "date_missing")
+
+
+def test_confidence_strong_vs_weak():
+    threshold = QAConfig().min_confidence
+    assert confidence(STRONG) > 0.8 > threshold
+    assert confidence(WEAK) < threshold
+    assert 0.0 < confidence(WEAK) < confidence(STRONG) < 1.0
+
+
+@pytest.mark.parametrize("flag", MISMATCHES)
+def test_each_mismatch_lowers_confidence(flag):
+    for base in (STRONG, WEAK, dataclasses.replace(STRONG, coverage=0.5, sentence=1.0)):
+        assert confidence(dataclasses.replace(base, **{flag: True})) < confidence(base)
+
+
+def test_mismatches_add_up():
+    two = dataclasses.replace(STRONG, foreign_place=True, year_mismatch=True)
+    one = dataclasses.replace(STRONG, foreign_place=True)
+    assert confidence(two) < confidence(one) < confidence(STRONG)
+    assert confidence(two) < QAConfig().min_confidence
+
+
+def test_more_coverage_and_margin_raise_confidence():
+    assert confidence(dataclasses.replace(WEAK, coverage=0.5)) > confidence(WEAK)
+    assert confidence(dataclasses.replace(WEAK, margin=0.03)) > confidence(WEAK)
+
+
+def test_foreign_places():
+    passage = "全区经济社会发展的主要预期目标是：地区生产总值增长6%左右。"
+    assert foreign_places("北京今年GDP增长目标", TITLE, passage) == ["北京"]
+    assert "广东" in foreign_places("广东省2023年GDP增长目标是多少", TITLE, passage)
+    assert foreign_places("今年GDP增长目标", TITLE, passage) == []
+    assert foreign_places("内蒙古今年GDP增长目标", TITLE, passage) == []
+    # a place the passage itself names is not foreign (e.g. a cooperation with Beijing)
+    assert foreign_places("京蒙协作 北京", TITLE, "深化京蒙协作，与北京共建园区。") == []
+
+
+@pytest.mark.parametrize("question", ["广东省2023年GDP增长目标是多少", "北京今年GDP增长目标"])
+def test_other_places_are_declined(engine, question):
+    ans = engine.ask(question)
+    assert ans.answered is False, (question, ans.confidence, ans.answer)
+    assert ans.message == NOT_FOUND
+    assert ans.answer == ""
+    assert ans.citations, "the closest passages are still shown"
+    assert all(c.answer_span is None for c in ans.citations)
+    assert ans.confidence < QAConfig().min_confidence
+    evidence = ans.extra["evidence"]
+    assert evidence["foreign_place"] is True
+    # the place is what decides: the same evidence without it would have been answered
+    ev = Evidence(**evidence)
+    assert confidence(ev) == pytest.approx(ans.confidence, abs=0.01)
+    assert confidence(dataclasses.replace(ev, foreign_place=False)) >= QAConfig().min_confidence
+
+
+def test_own_gdp_target_is_answered(engine):
+    ans = engine.ask("今年GDP增长目标")
+    assert ans.answered, (ans.confidence, ans.extra.get("evidence"))
+    assert "6%左右" in ans.answer
+    assert ans.extra["evidence"]["foreign_place"] is False
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "known limitation: words the corpus never uses (火星, 移民, 预算) now count as uncovered, "
+    "which lowers the confidence to ~0.34, but that is still above the threshold 0.25 chosen "
+    "to keep wrongly declined answerable questions at or under 5% (README: Declining)"))
+def test_unanswerable_question_is_declined(engine):
+    ans = engine.ask("火星移民计划的预算是多少")
+    assert not ans.answered and ans.message == NOT_FOUND
+
+
+# ----- follow-ups ---------------------------------------------------------------------
+def test_followup_replaces_the_year(engine):
+    ans = engine.ask("那去年呢？", history=["今年煤化工产值目标"])
+    assert ans.understood == "去年煤化工产值目标"
+    assert ans.question == "那去年呢？"
+
+
+def test_followup_without_history_is_taken_as_is(engine):
+    assert engine.ask("那去年呢？").understood == "那去年呢?"  # NFKC: ？ → ?
+
+
+def test_full_question_is_not_a_followup(engine):
+    ans = engine.ask("今年GDP增长目标", history=["今年煤化工产值目标"])
+    assert ans.understood == "今年GDP增长目标"
+    assert "6%左右" in ans.answer
+
+
+# ----- citation integrity -------------------------------------------------------------
+def _first_questions(n: int) -> list[dict]:
+    lines = QUESTIONS.read_text(encoding="utf-8").splitlines()
+    return [json.loads(x) for x in lines if x.strip()][:n]
+
+
+def _within(spans, n: int) -> bool:
+    return all(0 <= a < b <= n for a, b in spans)
+
+
+def test_every_citation_is_an_exact_quote(engine):
+    items = _first_questions(40)
+    assert len(items) == 40
+    problems = []
+    n_cites = n_answered = 0
+    for item in items:
+        ans = engine.ask(item["question"])
+        assert ans.citations, item["id"]
+        numbers = [c.number for c in ans.citations]
+        if numbers != list(range(1, len(numbers) + 1)):
+            problems.append((item["id"], "numbers", numbers))
+        for c in ans.citations:
+            n_cites += 1
+            doc = engine.index.documents[c.doc_id]
+            if doc.text[c.start:c.end] != c.text:
+                problems.append((item["id"], c.number, "text is not the document slice"))
+            n = len(c.text)
+            if not _within(c.highlights, n) or not _within(c.key_spans, n):
+                problems.append((item["id"], c.number, "highlight/key span outside the text"))
+            if c.answer_span is not None:
+                if not _within([c.answer_span], n):
+                    problems.append((item["id"], c.number, "answer span outside the text"))
+                elif not _within(c.key_spans, n) or not all(
+                        c.answer_span[0] <= a and b <= c.answer_span[1] for a, b in c.key_spans):
+                    problems.append((item["id"], c.number, "key span outside the answer"))
+        if ans.answered:
+            n_answered += 1
+            first = ans.citations[0]
+            if not ans.answer or ans.answer not in first.text:
+                problems.append((item["id"], "answer is not a substring of citation 1"))
+            elif first.answer_span is None or \
+                    first.text[first.answer_span[0]:first.answer_span[1]] != ans.answer:
+                problems.append((item["id"], "answer_span does not hold the answer"))
+            if not _within(ans.answer_key_spans, len(ans.answer)):
+                problems.append((item["id"], "answer key span outside the answer"))
+        else:
+            if ans.answer or any(c.answer_span for c in ans.citations):
+                problems.append((item["id"], "declined but an answer is marked"))
+    assert not problems, problems
+    assert n_cites >= 40 * 5 and n_answered >= 30
+
+
+# ----- filters ------------------------------------------------------------------------
+def test_doc_filter(engine):
+    ans = engine.ask("今年煤化工产值目标", doc_id=DOC_ID)
+    assert ans.answered and "千亿元大关" in ans.answer
+    assert ans.citations and all(c.doc_id == DOC_ID for c in ans.citations)
+
+
+def test_unknown_doc_filter_says_so(engine):
+    ans = engine.ask("今年煤化工产值目标", doc_id="nope")
+    assert ans.answered is False and ans.citations == () and ans.answer == ""
+    assert "筛选" in ans.message and "nope" in ans.message
+    assert ans.message != NOT_FOUND
+
+
+def test_year_filter(engine):
+    ans = engine.ask("今年煤化工产值目标", year=2023)
+    assert ans.answered and "千亿元大关" in ans.answer
+    assert all(engine.index.documents[c.doc_id].year == 2023 for c in ans.citations)
+    none = engine.ask("今年煤化工产值目标", year=1999)
+    assert none.answered is False and none.citations == ()
+    assert "筛选" in none.message and "1999" in none.message
+
+
+def test_filters_combine(engine):
+    assert engine.ask("今年煤化工产值目标", doc_id=DOC_ID, year=2023).answered
+    assert not engine.ask("今年煤化工产值目标", doc_id=DOC_ID, year=1999).citations
+
+
+def test_empty_question_message(engine):
+    ans = engine.ask("")
+    assert ans.message == EMPTY and not ans.answered and ans.citations == ()
+
+
+# ----- baseline retrievers ------------------------------------------------------------
+@pytest.mark.parametrize("retriever", ["naive", "bm25", "dense"])
+def test_baseline_retrievers_return_hits(engine, retriever):
+    ans = engine.ask("去年煤炭产量", retriever=retriever, k=4)
+    assert 1 <= len(ans.citations) <= 4
+    assert [c.number for c in ans.citations] == list(range(1, len(ans.citations) + 1))
+    assert ans.answered and ans.answer == ans.citations[0].text
+    assert any("煤炭产量12.2亿吨" in c.text for c in ans.citations)
+    for c in ans.citations:
+        assert engine.index.documents[c.doc_id].text[c.start:c.end] == c.text
+    if retriever == "bm25":
+        assert all(c.bm25_rank is not None for c in ans.citations)
+    if retriever == "dense":
+        assert all(c.dense_rank is not None for c in ans.citations)
+
+
+def test_baselines_do_not_resolve_followups(engine):
+    ans = engine.ask("那去年呢？", history=["今年煤化工产值目标"], retriever="bm25")
+    assert ans.understood == "那去年呢?"
+
+
+def test_unknown_retriever_is_a_value_error(engine):
+    with pytest.raises(ValueError, match="unknown retriever"):
+        engine.ask("今年煤化工产值目标", retriever="magic")
