@@ -211,6 +211,7 @@ def handle(args: argparse.Namespace) -> int:
             raise ValueError(f"{questions_path}: no questions found")
         index_dir = Path(args.index) if args.index else ensure_builtin_index()
         engine = QAEngine.from_path(index_dir, QAConfig())
+        commit = git_commit()  # the code as loaded, before anyone can commit mid-run
         started_load = _load()
         print(f"warming up ({len(report.REPORT_RETRIEVERS)} retrievers) ...", file=sys.stderr)
         warm_up(engine, report.REPORT_RETRIEVERS, report.MAX_K)
@@ -254,7 +255,7 @@ def handle(args: argparse.Namespace) -> int:
                            f"{len(engine.index.documents)} document(s), dense index "
                            f"{manifest.get('dense_index', 'flat')}"),
             ("passages retrieved per question", str(report.MAX_K)),
-            ("git commit", git_commit()),
+            ("git commit (at start)", commit),
             ("date", datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")),
             ("machine", f"nproc {_command_output(['nproc']) or os.cpu_count()}, "
                         f"CPU {cpu_model()}, Python {platform.python_version()}, "
