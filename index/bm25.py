@@ -61,9 +61,22 @@ class BM25:
 
     def top(self, query_tokens: Sequence[str], n: int) -> list[tuple[int, float]]:
         """The ``n`` best (passage index, score) with score > 0, best first, ties by index."""
-        s = self.scores(query_tokens)
-        idx = np.flatnonzero(s > 0)
-        if idx.size == 0:
-            return []
-        order = np.lexsort((idx, -s[idx]))[:n]
-        return [(int(idx[i]), float(s[idx[i]])) for i in order]
+        return top_positive(self.scores(query_tokens), n)
+
+
+def top_positive(scores: np.ndarray, n: int) -> list[tuple[int, float]]:
+    """The ``n`` highest positive scores as (index, score), best first, ties by index.
+
+    Partial selection (argpartition) first, so only the few best are sorted; every index
+    tied with the n-th score is kept before the final sort, which keeps ties deterministic.
+    """
+    idx = np.flatnonzero(scores > 0)
+    if idx.size == 0 or n <= 0:
+        return []
+    vals = scores[idx]
+    if idx.size > n:
+        kth = vals[np.argpartition(-vals, n - 1)[n - 1]]
+        keep = vals >= kth
+        idx, vals = idx[keep], vals[keep]
+    order = np.lexsort((idx, -vals))[:n]
+    return [(int(idx[i]), float(vals[i])) for i in order]

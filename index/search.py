@@ -30,6 +30,10 @@ class HybridIndex:
         self.tokenizer = ChineseTokenizer(stored.terms)
         self.bm25 = BM25(stored.tokens)
         self._faiss = stored.vectors_index
+        # one query vector at a time: OpenMP threads cost more than they save (eval/bench)
+        import faiss
+
+        faiss.omp_set_num_threads(1)
         self._embedder = embedder
         self.position = {c.id: i for i, c in enumerate(self.chunks)}
         self._background: np.ndarray | None = None

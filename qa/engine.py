@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from corpus.types import Chunk, Document
+from index.bm25 import top_positive
 from index.fusion import rrf
 from index.search import HybridIndex
 from index.types import Hit
@@ -179,9 +180,7 @@ class QAEngine:
         s = self.index.bm25.scores(tokens)
         if allowed is not None:
             s = np.where(allowed, s, 0.0)
-        idx = np.flatnonzero(s > 0)
-        order = np.lexsort((idx, -s[idx]))[:n]
-        return [(int(idx[i]), float(s[idx[i]])) for i in order]
+        return top_positive(s, n)
 
     def _dense(self, qvec: np.ndarray, n: int, allowed) -> list[tuple[int, float]]:
         if allowed is None:
@@ -324,8 +323,8 @@ class QAEngine:
             out.append(t)
         return out
 
-    def _evidence(self, question: str, base_tokens: list[str], best: _Scored, chunk: Chunk, span: tuple[int, int],
-                  intent: YearIntent, margin: float) -> Evidence:
+    def _evidence(self, question: str, base_tokens: list[str], best: _Scored, chunk: Chunk,
+                  span: tuple[int, int], intent: YearIntent, margin: float) -> Evidence:
         """Signals for the not-found decision (see qa.confidence)."""
         idx = self.index
         doc = idx.documents[chunk.doc_id]

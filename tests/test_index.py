@@ -548,3 +548,16 @@ def test_cli_ask_empty_question(builtin_index_dir):
     assert "Traceback" not in r.stderr and "Traceback" not in r.stdout
     assert r.returncode == 0
     assert "请输入一个问题" in r.stdout
+
+
+def test_top_positive_matches_a_full_sort_including_ties():
+    from index.bm25 import top_positive
+
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        s = rng.integers(0, 4, size=40).astype(float)  # many ties and zeros
+        n = int(rng.integers(1, 12))
+        idx = np.flatnonzero(s > 0)
+        full = [(int(i), float(s[i])) for i in idx[np.lexsort((idx, -s[idx]))][:n]]
+        assert top_positive(s, n) == full
+    assert top_positive(np.zeros(5), 3) == []
