@@ -3,31 +3,20 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from eval.load import free_port, server_answers
 
 REPO = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 120.0
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def answers(url: str, timeout: float = 2.0) -> bool:
-    try:
-        with urllib.request.urlopen(url + "config", timeout=timeout) as r:
-            return r.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
+answers = server_answers  # the same readiness check the load test uses
+__all__ = ["REPO", "AppServer", "answers", "free_port", "start_app"]
 
 
 @dataclass

@@ -47,7 +47,7 @@ def test_ask_endpoint_is_public(client):
     api = client.view_api(print_info=False, return_format="dict")
     assert "/ask" in api["named_endpoints"]
     params = [p["parameter_name"] for p in api["named_endpoints"]["/ask"]["parameters"]]
-    assert params == ["question", "history_json"]
+    assert params == ["question", "history_json", "doc_id", "year"]
 
 
 def test_answer_with_citation(client):
