@@ -54,6 +54,7 @@ class Evidence:
     year_mismatch: bool
     figure_missing: bool
     date_missing: bool
+    year_absent: bool = False  # asks of a year the report never names (not its own or the last)
 
     def to_json(self) -> dict:
         return {k: (round(v, 4) if isinstance(v, float) else v)
@@ -71,4 +72,5 @@ def confidence(e: Evidence) -> float:
          + 0.3 * e.english)
     z -= 1.9 * e.foreign_place + 2.6 * e.year_mismatch + 2.0 * e.figure_missing
     z -= 2.0 * e.date_missing
+    z -= 6.0 * e.year_absent  # hand-set: the report cannot speak of a year it never names
     return 1.0 / (1.0 + math.exp(-z))

@@ -339,10 +339,10 @@ class QAEngine:
         answer = chunk.text[span[0]:span[1]]
         report_year = doc.year
         target = intent.target_year(report_year)
-        year_mismatch = False
+        year_mismatch = year_absent = False
         if report_year is not None and target is not None:
             if target not in (report_year, report_year - 1):
-                year_mismatch = str(target) not in doc.text
+                year_absent = str(target) not in doc.text
             else:
                 year_mismatch = sentence_year_signal(answer, chunk.year, report_year,
                                                      intent) < 0
@@ -350,7 +350,7 @@ class QAEngine:
             dense=best.dense, margin=margin, english=is_mostly_english(question),
             coverage=coverage, sentence=best.best_sentence_score,
             foreign_place=bool(foreign_places(question, doc.title, chunk.text)),
-            year_mismatch=year_mismatch,
+            year_mismatch=year_mismatch, year_absent=year_absent,
             figure_missing=asks_figure(question) and not figure_spans(answer),
             date_missing=asks_when(question) and not has_date(answer),
         )

@@ -425,3 +425,12 @@ def test_baselines_do_not_resolve_followups(engine):
 def test_unknown_retriever_is_a_value_error(engine):
     with pytest.raises(ValueError, match="unknown retriever"):
         engine.ask("今年煤化工产值目标", retriever="magic")
+
+
+def test_a_year_the_report_never_names_is_declined(engine):
+    for q in ("2025年煤炭产量", "2019年粮食产量是多少"):
+        ans = engine.ask(q)
+        assert ans.extra["evidence"]["year_absent"] is True, q
+        assert not ans.answered and ans.message == NOT_FOUND, q
+    # the report's own year and the year it reviews are not "absent"
+    assert engine.ask("2022年煤炭产量").extra["evidence"]["year_absent"] is False
