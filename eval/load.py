@@ -67,6 +67,17 @@ def require_loopback(url: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
+def stop_process(proc: subprocess.Popen) -> None:
+    """Terminate ``proc``, killing it if it has not exited within 15 s."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -107,13 +118,7 @@ class RunningApp:
         return None
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        stop_process(self.proc)
 
 
 def start_app(log: Path, *, port: int | None = None, index: Path | None = None,
