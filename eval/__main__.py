@@ -23,7 +23,9 @@ EXIT_OK = 0
 EXIT_THRESHOLD = 1
 EXIT_BAD_INPUT = 2
 
-OPTIONAL_SUBCOMMAND_MODULES = ("eval.cli_run", "eval.cli_report", "eval.cli_bench")
+OPTIONAL_SUBCOMMAND_MODULES = (
+    "eval.cli_run", "eval.cli_report", "eval.cli_bench", "eval.cli_calibrate"
+)
 
 
 def _parse_bound(text: str) -> tuple[str, float]:

@@ -15,11 +15,14 @@ _UNIT = (r"(?:[%％‰]|倍|个百分点|(?:[万亿千百]+)?(?:千瓦时|千瓦
 _FIGURE = re.compile(
     r"\d[\d,.]*\s*(?:多|余)?\s*" + _UNIT + r"?(?:以上|左右|以内|以下|大关)?"
     r"|[一二两三四五六七八九十]?[百千万亿]{1,3}[万亿]?(?:元|吨|斤|千瓦|度|亩|人|户)?(?:以上|左右|大关)?"
+    r"|第[一二两三四五六七八九十百]{1,3}(?:次|届|个|批|轮|期|位)"
+    r"|[两三四五六七八九十]{1,3}(?:个|项|家|条|所|座|倍|批|类|种|件)"
 )
-_SENT_PREVIOUS = re.compile(r"去年|上年|一年来|过去一年")
+_SENT_PREVIOUS = re.compile(r"去年|(?<![网线早晚马路])上年|一年来|过去一年")
 _SENT_CURRENT = re.compile(r"今年|本年|力争|目标")
 
 
+PROXIMITY_WEIGHT = 0.3
 _STOP_CHARS = frozenset("的了和与及是在有对把被将为以于等也都而并或其这那之个中上下吗呢啊吧呀么"
                        "多少什么哪些怎样如何是否请问一下我们你年今去内蒙古区")
 
@@ -64,6 +67,22 @@ def figure_spans(text: str) -> list[Span]:
             if any(c.isdigit() for c in m.group()) or m.end() - m.start() >= 2]
 
 
+# A unit asked for also accepts the report's other ways of writing it; 个, the general
+# counting word, stands in for any other (40个企业 answers 多少家企业).
+_COUNTS = ("家", "所", "项", "条", "座", "套", "辆", "次", "列", "台", "批", "户", "处", "件")
+_UNIT_FORMS = {"度": ("度", "千瓦时"), "人": ("人", "名", "位"), "公里": ("公里", "千米", "米"),
+               **{c: (c, "个") for c in _COUNTS}}
+
+
+def has_figure(text: str, unit: str | None = None) -> bool:
+    """Whether ``text`` states a figure, in ``unit`` when one is asked (多少吨 needs 吨)."""
+    spans = figure_spans(text)
+    if unit is None:
+        return bool(spans)
+    forms = _UNIT_FORMS.get(unit, (unit,))
+    return any(f in text[a:b] for a, b in spans for f in forms)
+
+
 def term_spans(text: str, terms: Sequence[str]) -> list[Span]:
     """Non-overlapping occurrences of ``terms`` in ``text``, longest terms first, sorted."""
     taken = [False] * len(text)
@@ -101,6 +120,37 @@ def sentence_year_signal(sentence: str, passage_year: int | None, report_year: i
     return 0.0
 
 
+def proximity(sentence: str, terms: Sequence[str]) -> float:
+    """How tightly the query terms found in ``sentence`` sit together: the matched terms'
+    length over the shortest window holding one occurrence of each (1.0 = adjacent).
+    0 when fewer than two distinct terms occur."""
+    occ = []
+    for t in {t for t in terms if len(t) >= 2 or not t.isascii()}:
+        start = sentence.find(t)
+        while start >= 0:
+            occ.append((start, start + len(t), t))
+            start = sentence.find(t, start + 1)
+    found = {t for _, _, t in occ}
+    if len(found) < 2:
+        return 0.0
+    # drop terms contained in a longer found term (能源 inside 新能源)
+    found = {t for t in found if not any(t != u and t in u for u in found)}
+    occ = sorted(o for o in occ if o[2] in found)
+    best = len(sentence) + 1
+    counts: dict[str, int] = {}
+    lo = 0
+    for hi, (_, _, t) in enumerate(occ):
+        counts[t] = counts.get(t, 0) + 1
+        while len(counts) == len(found):
+            best = min(best, max(e for _, e, _ in occ[lo:hi + 1]) - occ[lo][0])
+            lt = occ[lo][2]
+            counts[lt] -= 1
+            if not counts[lt]:
+                del counts[lt]
+            lo += 1
+    return min(1.0, sum(len(t) for t in found) / best)
+
+
 def score_sentences(
     passage: str,
     weights: Mapping[str, float],
@@ -108,8 +158,10 @@ def score_sentences(
     numeric: bool,
     year_signal: Callable[[str], float],
     bigrams: frozenset[str] = frozenset(),
+    unit: str | None = None,
 ) -> list[SentenceScore]:
-    """Score each sentence by idf-weighted term coverage, phrase order, figures and year."""
+    """Score each sentence by idf-weighted term coverage, phrase order, figures (in the
+    unit asked for, if any) and year."""
     total = sum(weights.values())
     out = []
     for a, b in sentence_spans(passage):
@@ -117,7 +169,10 @@ def score_sentences(
         got = sum(weights.get(t, 0.0) for t in set(tokenize(sent)))
         cov = got / total if total > 0 else 0.0
         score = cov + 0.5 * bigram_overlap(bigrams, sent)
+        score += PROXIMITY_WEIGHT * proximity(sent, [t for t in weights if weights[t] > 0])
         if numeric and any(c.isdigit() for c in sent):
+            score += 0.15
+        if unit and has_figure(sent, unit):
             score += 0.15
         score += 0.2 * year_signal(sent)
         out.append(SentenceScore((a, b), score, cov))
@@ -145,6 +200,7 @@ def narrow_answer(
     tokenize: Callable[[str], list[str]],
     numeric: bool,
     max_chars: int = 120,
+    unit: str | None = None,
 ) -> Span:
     """Within a long sentence, the clauses that answer: the best clause plus neighbours
     that carry query terms or (for a figure question) figures, up to ``max_chars``."""
@@ -158,7 +214,7 @@ def narrow_answer(
     def value(c: Span) -> float:
         toks = set(tokenize(passage[c[0]:c[1]]))
         v = sum(weights.get(t, 0.0) for t in toks)
-        if numeric and figure_spans(passage[c[0]:c[1]]):
+        if numeric and has_figure(passage[c[0]:c[1]], unit):
             v += max(weights.values()) if weights else 1.0
         return v
 

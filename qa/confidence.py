@@ -1,11 +1,12 @@
 """The not-found decision: is the best passage really an answer, or only the closest text?
 
-Signals that generalise beyond one report: how similar the passage is (dense cosine), how
-much of the question's meaning it covers (idf-weighted, with words the corpus never uses
-counted as uncovered), and four mismatches that make an answer wrong even when the words
-fit: another place, another year, a figure asked for but none given, a date asked for but
-none given. Weights were set by hand and the threshold calibrated on the project's own
-question set (README: "Declining").
+Signals that generalise beyond one report: how much more similar the passage is to the
+question than passages in general, how much of the question's meaning it covers
+(idf-weighted; words the corpus never uses count as uncovered; for English, the report
+terms its words translate to), the best sentence's score, and five mismatches that make an
+answer wrong even when the words fit: another place, another year, a figure (in the unit)
+asked for but none given, a date asked for but none given, a place asked for but none
+named. Weights and threshold come from ``python -m eval calibrate`` (README: "Declining").
 """
 
 from __future__ import annotations
@@ -33,6 +34,19 @@ def foreign_places(question: str, title: str, passage: str) -> list[str]:
     return [p for p in places() if p in question and p not in title and p not in passage]
 
 
+_WHERE = re.compile(r"在哪|哪里|哪儿|哪个(?:城市|地方|盟市|市|县|旗|省)|什么地方|\bwhere\b", re.I)
+_PLACE = re.compile(r"[\u4e00-\u9fff]{2,}(?:省|(?<!城)市(?!场)|盟|旗|县|镇|乡|苏木|嘎查|口岸|港)")
+
+
+def asks_where(question: str) -> bool:
+    return bool(_WHERE.search(question))
+
+
+def has_place(text: str) -> bool:
+    """A named place: one of the listed places or a name with a place suffix (…市, …旗)."""
+    return any(p in text for p in places()) or bool(_PLACE.search(text))
+
+
 def asks_when(question: str) -> bool:
     return bool(_WHEN.search(question))
 
@@ -54,6 +68,7 @@ class Evidence:
     year_mismatch: bool
     figure_missing: bool
     date_missing: bool
+    place_missing: bool = False  # asks where (在哪, 哪个城市) and the answer names no place
     year_absent: bool = False  # asks of a year the report never names (not its own or the last)
 
     def to_json(self) -> dict:
@@ -61,16 +76,26 @@ class Evidence:
                 for k, v in self.__dict__.items()}
 
 
-def confidence(e: Evidence) -> float:
-    """0..1 evidence that the passage answers; hard mismatches pull it down strongly.
+# The features the decision weighs, in order; ``eval calibrate`` fits WEIGHTS over them.
+FEATURES = ("margin", "coverage", "sentence", "english", "foreign_place", "year_mismatch",
+            "figure_missing", "date_missing", "place_missing")
+# Rounded from ``python -m eval calibrate`` (class-balanced logistic regression) on the
+# builtin and calibration question sets; README "Declining" has the command and the fit.
+WEIGHTS = {"margin": 7.13, "coverage": 1.35, "sentence": 0.61, "english": -0.23,
+           "foreign_place": -2.83, "year_mismatch": -2.94, "figure_missing": -1.74,
+           "date_missing": -2.89, "place_missing": -1.27}
+BIAS = -0.99
+# Hand-set, not fitted: the report cannot speak of a year it never names.
+YEAR_ABSENT_WEIGHT = -6.0
 
-    A logistic score; the weights are rounded from a class-balanced logistic regression on
-    the built-in question set (absolute cosine carried no weight once the margin over
-    unrelated passages was known), so they are few and interpretable.
-    """
-    z = (-2.1 + 0.45 * e.margin / 0.03 + 1.65 * e.coverage + 1.5 * e.sentence
-         + 0.3 * e.english)
-    z -= 1.9 * e.foreign_place + 2.6 * e.year_mismatch + 2.0 * e.figure_missing
-    z -= 2.0 * e.date_missing
-    z -= 6.0 * e.year_absent  # hand-set: the report cannot speak of a year it never names
+
+def feature_vector(e: Evidence) -> list[float]:
+    """The evidence as numbers in FEATURES order (flags are 0/1)."""
+    return [float(getattr(e, name)) for name in FEATURES]
+
+
+def confidence(e: Evidence) -> float:
+    """0..1 evidence that the passage answers; hard mismatches pull it down strongly."""
+    z = BIAS + sum(WEIGHTS[n] * v for n, v in zip(FEATURES, feature_vector(e), strict=True))
+    z += YEAR_ABSENT_WEIGHT * e.year_absent
     return 1.0 / (1.0 + math.exp(-z))

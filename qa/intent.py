@@ -20,8 +20,8 @@ _CURRENT_WORDS = re.compile(
     r"今年|本年|当年|目标|力争|计划|要达到|this year|current year|target|plan(?:ned)?\b|goal", re.I
 )
 _PREVIOUS_WORDS = re.compile(
-    r"去年|上年|上一年|过去一年|一年来|last year|previous year|past year|did\b|was\b|were\b|"
-    r"achieved|grew\b|produced\b", re.I
+    r"去年|(?<![网线早晚马路])上年|上一年|过去一年|一年来|last year|previous year|past year|"
+    r"did\b|was\b|were\b|achieved|grew\b|produced\b", re.I
 )
 _ABS_YEAR = re.compile(r"((?:19|20)\d{2})\s*(?:年|\b)")
 _NUMBER_WORDS = re.compile(
@@ -30,10 +30,18 @@ _NUMBER_WORDS = re.compile(
     r"target|number of|growth", re.I
 )
 _FIGURE_WORDS = re.compile(
-    r"多少|几[个项条家万亿千百倍%大种所座]|多大|多高|多长|多快|比例|比重|百分之|增速|增幅|涨幅|"
+    r"多少|(?<!哪)几(?!乎|何|时|年)[\u4e00-\u9fff%]|多大|多高|多长|多快|比例|比重|百分之|增速|增幅|涨幅|"
+    r"[^效频功]率(?:是|为|有|达|能|会|[？?]|$)|"
     r"how (?:many|much)|what (?:percentage|share|proportion)|\brate\b", re.I
 )
-_LIST_WORDS = re.compile(r"哪些|哪几|有什么|都有|包括|分别|列举|which\b|what are|list", re.I)
+# 多少吨 / 几所 / 多少钱: the unit a figure must carry to answer (钱 is 元, 位 counts 人).
+_ASKED_UNIT = re.compile(
+    r"(?:多少|几)(?:个)?(?:万|亿|千|百)?(钱|元|吨|人|位|所|套|家|项|公里|亩|千瓦|度|户|辆|座|条|次|列|台|批)"
+    r"|多(长)"
+)
+_UNIT_ALIASES = {"钱": "元", "位": "人", "长": "公里"}
+_LIST_WORDS = re.compile(
+    r"哪些|哪[几两一二三四五六七八九十]|有什么|都有|包括|分别|列举|which\b|what are|list", re.I)
 _ENGLISH_WORD = re.compile(r"[a-z][a-z&\-]*", re.I)
 
 
@@ -84,6 +92,32 @@ def asks_figure(question: str) -> bool:
     return bool(_FIGURE_WORDS.search(question))
 
 
+def asked_unit(question: str) -> str | None:
+    """The unit named right after 多少/几 (``多少吨`` -> 吨, ``多少钱`` -> 元), if any."""
+    m = _ASKED_UNIT.search(question)
+    if not m:
+        return None
+    unit = m.group(1) or m.group(2)
+    return _UNIT_ALIASES.get(unit, unit)
+
+
+_SCAFFOLD_WORDS = frozenset(
+    "不是 是不是 能不能 不能不 打算 时候 期间 程度 那边 这边 这类 那类 有关 一些 这些 那些 "
+    "东西 事情 方面 具体 大概 一共 总共 听说 请问".split()
+)
+_QUESTION_START = "哪几多怎什啥咋"
+_AUX_FIRST = "要能会还想可别再该"
+_AUX_LAST = "了过着吗呢么"
+
+
+def is_scaffolding(word: str) -> bool:
+    """A question-phrasing word (几条, 建了, 要建, 打算) rather than a topic: a word the
+    report lacks for this reason says nothing about whether the report covers the topic."""
+    if word in _SCAFFOLD_WORDS or word[:1] in _QUESTION_START:
+        return True
+    return len(word) == 2 and (word[0] in _AUX_FIRST or word[1] in _AUX_LAST)
+
+
 def wants_list(question: str) -> bool:
     return bool(_LIST_WORDS.search(question))
 
@@ -96,20 +130,63 @@ def is_mostly_english(question: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _synonyms() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    rows = []
+    """Key -> report terms, in file order; a key listed twice gets the terms of both."""
+    table: dict[str, list[str]] = {}
     for line in (_DATA / "synonyms.tsv").read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
         key, _, terms = line.partition("\t")
-        rows.append((key.strip().lower(), tuple(terms.split())))
-    return tuple(rows)
+        merged = table.setdefault(" ".join(key.lower().split()), [])
+        merged.extend(t for t in terms.split() if t not in merged)
+    return tuple((k, tuple(v)) for k, v in table.items())
 
 
 def matched_keys(question: str) -> list[str]:
-    """The vocabulary entries (everyday or English words) that occur in the question."""
+    """The vocabulary entries (everyday or English words) that occur in the question.
+
+    Chinese keys match as substrings; English keys as whole words or word sequences
+    (``rare earth``)."""
     q = question.lower()
-    words = set(_ENGLISH_WORD.findall(q))
-    return [key for key, _ in _synonyms() if (key in words if key.isascii() else key in q)]
+    words = _ENGLISH_WORD.findall(q)
+    single, phrase = set(words), f" {' '.join(words)} "
+    out = []
+    for key, _ in _synonyms():
+        if not key.isascii():
+            hit = key in q
+        else:
+            hit = f" {key} " in phrase if " " in key else key in single
+        if hit:
+            out.append(key)
+    return out
+
+
+# Question and function words of English questions, and words naming the report itself.
+_ENGLISH_STOP = frozenset("""
+a an the of in on at to for from by with about into over under and or but not no is are was
+were be been being do does did done will would shall should can could may might must has
+have had how what which who whom whose when where why much many more most some any this
+that these those there here it its they them their we our you your he she his her i me my
+per each every all than then also just very year years last next this current previous
+plan plans planned aim aims target targets goal goals expected expect new major main
+inner mongolia mongolian region regional autonomous province provincial government report
+work china chinese national country s
+""".split())
+
+
+def english_content_words(question: str) -> list[str]:
+    """Content words of an English question that no vocabulary entry translates."""
+    keys = matched_keys(question)
+    key_words = {w for k in keys for w in k.split()}
+    words = _ENGLISH_WORD.findall(question.lower())
+    return [w for w in dict.fromkeys(words)
+            if len(w) > 2 and w not in _ENGLISH_STOP and w not in key_words
+            and not any(w.startswith(k) or k.startswith(w) for k in key_words)]
+
+
+def key_terms(question: str) -> list[tuple[str, ...]]:
+    """For each vocabulary entry in the question, the report terms it stands for."""
+    table = dict(_synonyms())
+    return [table[k] for k in matched_keys(question)]
 
 
 def expand_terms(question: str) -> list[str]:

@@ -1,13 +1,13 @@
-"""Sanity checks for the built-in evaluation question set."""
+"""Sanity checks for every evaluation question set shipped in eval/data."""
 
 import json
 from pathlib import Path
 
 import pytest
 
-DATA = (
-    Path(__file__).resolve().parent.parent / "eval" / "data" / "builtin_questions.jsonl"
-)
+DATA_DIR = Path(__file__).resolve().parent.parent / "eval" / "data"
+DATA = DATA_DIR / "builtin_questions.jsonl"
+SETS = sorted(DATA_DIR.glob("*_questions.jsonl"))
 
 REQUIRED_FIELDS = {"id", "question", "answers", "type", "section"}
 ALLOWED_TYPES = {
@@ -31,9 +31,9 @@ ALLOWED_SECTIONS = {
 }
 
 
-def load_questions():
+def load_questions(path: Path = DATA):
     rows = []
-    with DATA.open(encoding="utf-8") as f:
+    with path.open(encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip():
                 continue
@@ -44,9 +44,24 @@ def load_questions():
     return rows
 
 
-@pytest.fixture(scope="module")
-def questions():
-    return load_questions()
+def test_the_four_sets_are_shipped():
+    names = {p.name for p in SETS}
+    assert {"builtin_questions.jsonl", "calibration_questions.jsonl",
+            "dev_questions.jsonl", "heldout_questions.jsonl"} <= names
+
+
+@pytest.fixture(scope="module", params=SETS, ids=lambda p: p.stem)
+def questions(request):
+    return load_questions(request.param)
+
+
+def test_sets_share_no_question():
+    seen: dict[str, str] = {}
+    for path in SETS:
+        for q in load_questions(path):
+            text = q["question"].strip()
+            assert text not in seen, f"{path.name} repeats a question of {seen.get(text)}"
+            seen[text] = path.name
 
 
 def test_every_line_is_a_json_object(questions):
@@ -90,7 +105,8 @@ def test_answers_shape(questions):
                 assert "\n" not in a, f"{q['id']}: answer contains a line break"
 
 
-def test_minimum_counts(questions):
+def test_minimum_counts():
+    questions = load_questions()
     assert len(questions) >= 150
     assert sum(q["type"] == "unanswerable" for q in questions) >= 15
     assert sum(q["type"] == "english" for q in questions) >= 10

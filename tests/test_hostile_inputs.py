@@ -279,10 +279,6 @@ def test_app_still_answers_after_hostile_inputs(client):
 
 
 # ----- known bugs (see the reasons) ---------------------------------------------------
-@pytest.mark.xfail(strict=True, reason=(
-    "known limitation: ASCII words the corpus never uses now count as uncovered (coverage "
-    "0.2, confidence ~0.27), but that is still above the threshold 0.25 chosen to keep "
-    "wrongly declined answerable questions at or under 5% (README: Declining)"))
 def test_sql_looking_string_is_not_answered(engine):
     ans = engine.ask(CASES["sql"].question)
     assert ans.answered is False

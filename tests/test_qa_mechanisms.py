@@ -14,10 +14,25 @@ from pathlib import Path
 import pytest
 
 from corpus.chunking import sentence_spans
-from qa.answer import extend_for_list, figure_spans, narrow_answer, sentence_year_signal
+from qa.answer import (
+    extend_for_list,
+    figure_spans,
+    has_figure,
+    narrow_answer,
+    sentence_year_signal,
+)
 from qa.confidence import Evidence, confidence, foreign_places
 from qa.engine import EMPTY, NOT_FOUND, QAConfig
-from qa.intent import CURRENT, PREVIOUS, YearIntent, expand_terms, year_intent
+from qa.intent import (
+    CURRENT,
+    PREVIOUS,
+    YearIntent,
+    asked_unit,
+    asks_figure,
+    expand_terms,
+    is_scaffolding,
+    year_intent,
+)
 from qa.types import Answer
 
 pytestmark = pytest.mark.slow
@@ -233,7 +248,7 @@ MISMATCHES = ("foreign_place", "year_mismatch", "figure_missing", "date_missing"
 
 def test_confidence_strong_vs_weak():
     threshold = QAConfig().min_confidence
-    assert confidence(STRONG) > 0.8 > threshold
+    assert confidence(STRONG) > threshold + 0.3
     assert confidence(WEAK) < threshold
     assert 0.0 < confidence(WEAK) < confidence(STRONG) < 1.0
 
@@ -291,9 +306,10 @@ def test_own_gdp_target_is_answered(engine):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "known limitation: words the corpus never uses (火星, 移民, 预算) now count as uncovered, "
-    "which lowers the confidence to ~0.34, but that is still above the threshold 0.25 chosen "
-    "to keep wrongly declined answerable questions at or under 5% (README: Declining)"))
+    "known limitation: 火星, 移民 and 预算 are not in the report and count as uncovered "
+    "(coverage 0.19, margin 0.016), but 计划 and 多少 match a sentence with a figure "
+    "(天骏计划, 5家企业), so the confidence is ~0.43, above the calibrated threshold 0.34 "
+    "(README: Declining)"))
 def test_unanswerable_question_is_declined(engine):
     ans = engine.ask("火星移民计划的预算是多少")
     assert not ans.answered and ans.message == NOT_FOUND
@@ -434,3 +450,74 @@ def test_a_year_the_report_never_names_is_declined(engine):
         assert not ans.answered and ans.message == NOT_FOUND, q
     # the report's own year and the year it reviews are not "absent"
     assert engine.ask("2022年煤炭产量").extra["evidence"]["year_absent"] is False
+
+
+# ----- the figure asked for, in the unit asked for --------------------------------------
+@pytest.mark.parametrize(("question", "unit"), [
+    ("鄂榆延高铁总投资多少钱", "元"), ("今年打算引进几位院士", "人"), ("去年稀土产量多少吨", "吨"),
+    ("今年新建多少所幼儿园", "所"), ("去年发电多少亿度", "度"), ("今年GDP增长目标是多少", None),
+    ("报告说内蒙古发展有哪几方面的难处", None),
+])
+def test_asked_unit(question, unit):
+    assert asked_unit(question) == unit
+
+
+def test_has_figure_needs_the_unit_asked_for():
+    sentence = "实施重大项目3343个、完成建设投资突破6000亿元。"
+    assert has_figure(sentence) and has_figure(sentence, "元") and has_figure(sentence, "个")
+    assert not has_figure(sentence, "吨")
+    assert has_figure("发电量6465亿千瓦时", "度"), "度 is also written 千瓦时"
+    assert not has_figure("争取开工建设鄂榆延高铁。")
+
+
+@pytest.mark.parametrize("question", ["报告说内蒙古发展有哪几方面的难处",
+                                      "往后几年内蒙古打算走一条什么样的路"])
+def test_which_and_a_few_are_not_figure_questions(question):
+    assert not asks_figure(question)
+
+
+@pytest.mark.parametrize("question", ["今年打算引进几位院士", "内蒙古人口出生率",
+                                      "森林覆盖率是多少"])
+def test_figure_questions(question):
+    assert asks_figure(question)
+
+
+def test_a_sum_asked_in_yuan_is_not_answered_by_a_plan_without_one(engine):
+    ans = engine.ask("鄂榆延高铁总投资多少钱")
+    assert "鄂榆延" in ans.citations[0].text, "the right passage is found"
+    ev = Evidence(**ans.extra["evidence"])
+    assert ev.figure_missing is True, "it names the railway but gives no sum in 元"
+    assert not ans.answered, (ans.confidence, ev)
+    assert confidence(dataclasses.replace(ev, figure_missing=False)) > ans.confidence
+
+
+def test_unit_steers_the_answer_sentence(engine):
+    ans = engine.ask("去年粮食产量多少斤")
+    assert ans.answered and "780亿斤" in ans.answer
+
+
+# ----- question phrasing is not a topic the report lacks --------------------------------
+@pytest.mark.parametrize("word", ["建了", "要建", "几条", "哪些方面", "打算", "不是", "能修"])
+def test_scaffolding_words(word):
+    assert is_scaffolding(word)
+
+
+@pytest.mark.parametrize("word", ["房价", "疫苗", "彩票", "幼儿园", "养老金", "稀土"])
+def test_topic_words_are_not_scaffolding(word):
+    assert not is_scaffolding(word)
+
+
+def test_phrasing_does_not_count_as_missing_topic(engine):
+    toks = engine.tokenize("社区里的养老院去年建了多少家")
+    assert "建了" not in engine._missing_words("社区里的养老院去年建了多少家", toks)
+    toks = engine.tokenize("呼和浩特现在房价每平米多少钱")
+    assert engine._missing_words("呼和浩特现在房价每平米多少钱", toks), "房价 is a topic"
+
+
+# ----- 上年 inside another word ---------------------------------------------------------
+def test_shang_nian_inside_a_word_is_not_last_year():
+    sentence = "举办网上年货节、双品网购节等活动，力争网络零售额突破600亿元。"
+    assert sentence_year_signal(sentence, 2023, 2023, year_intent("网络零售额今年目标多少")) == 1.0
+    assert sentence_year_signal(sentence, 2023, 2023, year_intent("去年网上零售额是多少")) == -1.0
+    assert year_intent("网上年货节什么时候办").kind is None
+    assert year_intent("上年粮食产量").kind == PREVIOUS

@@ -1,0 +1,81 @@
+"""Fit the not-found decision: weights of ``qa.confidence`` and the threshold they imply.
+
+The engine's evidence for every question of the given sets is collected, a class-balanced
+L2 logistic regression separates answerable from unanswerable questions, and the trade-off
+between unanswerable questions declined and answerable ones wrongly declined is tabulated.
+Fitting is numpy only: a few hundred rows and eight features need nothing heavier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from eval.scoring import EvalItem
+from qa.confidence import FEATURES, Evidence, feature_vector
+from qa.engine import QAEngine
+
+
+@dataclass(frozen=True)
+class Fit:
+    """Weights per feature in FEATURES order (on raw feature values) and the bias."""
+
+    weights: tuple[float, ...]
+    bias: float
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-(x @ np.asarray(self.weights) + self.bias)))
+
+
+def collect(engine: QAEngine, items: Iterable[EvalItem]) -> tuple[np.ndarray, np.ndarray]:
+    """Feature rows and labels (1 = answerable) for the questions the engine can score."""
+    rows, labels = [], []
+    for it in items:
+        ans = engine.ask(it.question)
+        raw = (ans.extra or {}).get("evidence")
+        if raw is None:  # nothing retrieved: declined before any evidence exists
+            continue
+        ev = Evidence(**raw)
+        if ev.year_absent:  # decided by a hand-set rule, not by the fitted weights
+            continue
+        rows.append(feature_vector(ev))
+        labels.append(1.0 if it.answerable else 0.0)
+    return np.asarray(rows, dtype=np.float64).reshape(-1, len(FEATURES)), np.asarray(labels)
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.1, steps: int = 4000,
+                 rate: float = 0.1) -> Fit:
+    """Class-balanced logistic regression by gradient descent on standardised features."""
+    if len(set(y.tolist())) < 2:
+        raise ValueError("calibration needs both answerable and unanswerable questions")
+    mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-9
+    z = (x - mu) / sd
+    w, b = np.zeros(z.shape[1]), 0.0
+    balance = np.where(y == 1, 0.5 / y.mean(), 0.5 / (1 - y.mean()))
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(z @ w + b)))
+        g = (p - y) * balance
+        w -= rate * (z.T @ g / len(y) + l2 * w)
+        b -= rate * float(g.mean())
+    raw = w / sd
+    return Fit(tuple(float(v) for v in raw), float(b - raw @ mu))
+
+
+def tradeoff(p: np.ndarray, y: np.ndarray,
+             thresholds: Sequence[float]) -> list[tuple[float, float, float]]:
+    """(threshold, share of unanswerable declined, share of answerable declined)."""
+    out = []
+    for t in thresholds:
+        declined = float((p[y == 0] < t).mean()) if (y == 0).any() else 0.0
+        wrong = float((p[y == 1] < t).mean()) if (y == 1).any() else 0.0
+        out.append((float(t), declined, wrong))
+    return out
+
+
+def best_threshold(p: np.ndarray, y: np.ndarray, max_wrong: float) -> tuple[float, float, float]:
+    """The threshold declining most unanswerable questions within ``max_wrong``."""
+    grid = tradeoff(p, y, [round(t, 2) for t in np.arange(0.05, 0.96, 0.01)])
+    ok = [row for row in grid if row[2] <= max_wrong] or [grid[0]]
+    return max(ok, key=lambda r: (r[1], -r[2]))

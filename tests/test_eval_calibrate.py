@@ -1,0 +1,96 @@
+"""The not-found decision's calibration: the fit itself, the command, and that the shipped
+weights are what the command produces on the shipped question sets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from eval.calibrate import best_threshold, collect, fit_logistic, tradeoff
+from eval.scoring import load_questions
+from qa.confidence import BIAS, FEATURES, WEIGHTS
+from qa.engine import QAConfig
+
+DATA = Path(__file__).resolve().parent.parent / "eval" / "data"
+
+
+def _separable(n: int = 200, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.7).astype(float)
+    signal = y * 1.0 + rng.normal(0, 0.3, n)  # separates the classes
+    noise = rng.normal(0, 1, n)  # does not
+    return np.column_stack([signal, noise]), y
+
+
+def test_fit_finds_the_signal_and_ignores_noise():
+    x, y = _separable()
+    fit = fit_logistic(x, y)
+    assert fit.weights[0] > 2.0
+    assert abs(fit.weights[1]) < 0.5
+    p = fit.probability(x)
+    assert p[y == 1].mean() > 0.7 > 0.3 > p[y == 0].mean()
+
+
+def test_threshold_respects_the_allowed_wrong_declines():
+    x, y = _separable(seed=1)
+    p = fit_logistic(x, y).probability(x)
+    t, declined, wrong = best_threshold(p, y, max_wrong=0.05)
+    assert wrong <= 0.05 and declined > 0.8
+    ((_, d, w),) = tradeoff(p, y, [t])
+    assert (d, w) == (declined, wrong)
+    # a stricter limit never declines more
+    assert best_threshold(p, y, max_wrong=0.01)[1] <= declined
+
+
+def test_fit_needs_both_classes():
+    x, y = _separable()
+    with pytest.raises(ValueError, match="both"):
+        fit_logistic(x, np.ones_like(y))
+
+
+def test_collect_reads_the_engines_evidence(engine):
+    items = [it for it in load_questions(DATA / "builtin_questions.jsonl")][:12]
+    x, y = collect(engine, items)
+    assert x.shape == (len(y), len(FEATURES)) and len(y) >= 10
+    assert set(np.unique(x[:, FEATURES.index("foreign_place")])) <= {0.0, 1.0}
+
+
+def test_calibrate_command_writes_the_fit(tmp_path):
+    from eval.__main__ import main
+
+    rows = [json.loads(line) for line in
+            (DATA / "builtin_questions.jsonl").read_text(encoding="utf-8").splitlines()]
+    small = [r for r in rows if r["answers"]][:20] + [r for r in rows if not r["answers"]][:8]
+    qfile = tmp_path / "q.jsonl"
+    qfile.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in small),
+                     encoding="utf-8")
+    check = tmp_path / "check.jsonl"
+    check.write_text(qfile.read_text(encoding="utf-8"), encoding="utf-8")
+    out = tmp_path / "fit.json"
+    assert main(["calibrate", "--questions", str(qfile), "--check", str(check),
+                 "--json", str(out)]) == 0
+    fit = json.loads(out.read_text(encoding="utf-8"))
+    assert fit["features"] == list(FEATURES) and len(fit["weights"]) == len(FEATURES)
+    assert 0.0 < fit["min_confidence"] < 1.0
+    assert [s["role"] for s in fit["sets"]] == ["fit", "check"]
+
+
+def test_shipped_weights_are_the_calibrated_ones(engine):
+    """qa/confidence.py holds what ``python -m eval calibrate`` fits on the shipped sets
+    (rounded); a change to the evidence must come with a recalibration."""
+    xs, ys = [], []
+    for name in ("builtin", "calibration"):
+        x, y = collect(engine, load_questions(DATA / f"{name}_questions.jsonl"))
+        xs.append(x)
+        ys.append(y)
+    x, y = np.vstack(xs), np.concatenate(ys)
+    fit = fit_logistic(x, y)
+    for name, w in zip(FEATURES, fit.weights, strict=True):
+        assert w == pytest.approx(WEIGHTS[name], abs=0.05), name
+    assert fit.bias == pytest.approx(BIAS, abs=0.05)
+    t, _, wrong = best_threshold(fit.probability(x), y, 0.04)
+    assert t == pytest.approx(QAConfig().min_confidence, abs=0.011)
+    assert wrong <= 0.04
