@@ -63,6 +63,8 @@ from qa.intent import (
     wants_number,
     year_intent,
 )
+from qa.smalltalk import reply as smalltalk_reply
+from qa.smalltalk import smalltalk_kind
 from qa.text import clean_question, has_words
 from qa.types import Answer, Citation
 
@@ -78,10 +80,10 @@ class QAConfig:
 
     k: int = 5
     pool: int = 40
-    rerank_depth: int = 15
+    rerank_depth: int = 25
     rrf_k: int = 60
     expansion_weight: float = 0.5
-    min_confidence: float = 0.34
+    min_confidence: float = 0.36
     answer_chars: int = 120  # a longer answer sentence is narrowed to its best clauses
     # reranking weights (chosen by measurement on the eval set; see README)
     w_dense: float = 1.0
@@ -155,6 +157,10 @@ class QAEngine:
             return Answer(clean.display, "", False, "", EMPTY, notices=clean.notices)
         if not has_words(clean.query):
             return Answer(clean.display, clean.query, False, "", NO_WORDS, notices=clean.notices)
+        kind = smalltalk_kind(clean.query) if retriever == "hybrid" else None
+        if kind is not None:
+            return Answer(clean.display, clean.query, False, "", smalltalk_reply(kind, clean.query),
+                          notices=clean.notices, extra={"smalltalk": kind})
         understood = resolve_followup(clean.query, history) if retriever == "hybrid" \
             else clean.query
         allowed = self._allowed(doc_id, year)

@@ -103,7 +103,7 @@ def asked_unit(question: str) -> str | None:
 
 _SCAFFOLD_WORDS = frozenset(
     "不是 是不是 能不能 不能不 打算 时候 期间 程度 那边 这边 这类 那类 有关 一些 这些 那些 "
-    "东西 事情 方面 具体 大概 一共 总共 听说 请问".split()
+    "东西 事情 方面 具体 大概 一共 总共 听说 请问 你好 您好 谢谢 麻烦 想问".split()
 )
 _QUESTION_START = "哪几多怎什啥咋"
 _AUX_FIRST = "要能会还想可别再该"

@@ -89,8 +89,8 @@ def test_shipped_weights_are_the_calibrated_ones(engine):
     x, y = np.vstack(xs), np.concatenate(ys)
     fit = fit_logistic(x, y)
     for name, w in zip(FEATURES, fit.weights, strict=True):
-        assert w == pytest.approx(WEIGHTS[name], abs=0.05), name
-    assert fit.bias == pytest.approx(BIAS, abs=0.05)
+        assert w == pytest.approx(WEIGHTS[name], rel=0.1, abs=0.05), name
+    assert fit.bias == pytest.approx(BIAS, rel=0.1, abs=0.05)
     t, _, wrong = best_threshold(fit.probability(x), y, 0.04)
     assert t == pytest.approx(QAConfig().min_confidence, abs=0.011)
     assert wrong <= 0.04
