@@ -1,7 +1,9 @@
-"""Regression gate: the full pipeline on the built-in question set, through the real CLI.
+"""Regression gate: the full pipeline on every shipped question set, through the real CLI.
 
-Thresholds sit at the level reached (see eval/reports/builtin.md), so a change that makes
-retrieval or answers worse fails CI. This is not a timing test.
+Thresholds sit just under the level reached (eval/reports/<set>.md), so a change that
+makes retrieval, answers or the not-found decision worse fails CI. This is not a timing
+test. The builtin set was tuned on; calibration fitted the not-found decision; dev and
+heldout were written blind (README: Evaluation).
 """
 
 from __future__ import annotations
@@ -11,24 +13,36 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
-QUESTIONS = REPO / "eval" / "data" / "builtin_questions.jsonl"
-MINIMA = {"hit@1": 0.89, "hit@5": 0.96, "mrr@10": 0.92, "answer_acc": 0.85,
-          "declined_rate": 0.40}
-MAXIMA = {"wrongly_declined_rate": 0.05}
+DATA = REPO / "eval" / "data"
+GATES = {
+    "builtin": ({"hit@1": 0.89, "hit@5": 0.965, "mrr@10": 0.925, "answer_acc": 0.855,
+                 "declined_rate": 0.59}, {"wrongly_declined_rate": 0.045}),
+    "calibration": ({"hit@1": 0.91, "hit@5": 0.95, "mrr@10": 0.93, "answer_acc": 0.84,
+                     "declined_rate": 0.58}, {"wrongly_declined_rate": 0.07}),
+    "dev": ({"hit@1": 0.78, "hit@5": 0.92, "mrr@10": 0.84, "answer_acc": 0.70,
+             "declined_rate": 0.60}, {"wrongly_declined_rate": 0.06}),
+    "heldout": ({"hit@1": 0.83, "hit@5": 0.92, "mrr@10": 0.86, "answer_acc": 0.71,
+                 "declined_rate": 0.45}, {"wrongly_declined_rate": 0.07}),
+}
 
 
-def test_builtin_eval_meets_thresholds(tmp_path, builtin_index_dir):
+@pytest.mark.parametrize("name", sorted(GATES))
+def test_eval_meets_thresholds(tmp_path, builtin_index_dir, name):
+    questions = DATA / f"{name}_questions.jsonl"
+    minima, maxima = GATES[name]
     run = tmp_path / "run.jsonl"
     out = tmp_path / "score.json"
-    subprocess.run([sys.executable, "-m", "eval", "run", "--questions", str(QUESTIONS),
+    subprocess.run([sys.executable, "-m", "eval", "run", "--questions", str(questions),
                     "--index", str(builtin_index_dir), "--out", str(run)],
                    cwd=REPO, check=True, capture_output=True, text=True, timeout=600)
-    args = [sys.executable, "-m", "eval", "score", "--questions", str(QUESTIONS),
+    args = [sys.executable, "-m", "eval", "score", "--questions", str(questions),
             "--run", str(run), "--json", str(out), "--max-failures", "0"]
-    args += [x for k, v in MINIMA.items() for x in ("--min", f"{k}={v}")]
-    args += [x for k, v in MAXIMA.items() for x in ("--max", f"{k}={v}")]
+    args += [x for k, v in minima.items() for x in ("--min", f"{k}={v}")]
+    args += [x for k, v in maxima.items() for x in ("--max", f"{k}={v}")]
     r = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120)
     overall = json.loads(out.read_text(encoding="utf-8"))["overall"]
-    assert r.returncode == 0, f"thresholds missed: {r.stderr}\n{overall}"
-    assert overall["n_questions"] >= 150
+    assert r.returncode == 0, f"{name}: thresholds missed: {r.stderr}\n{overall}"
+    assert overall["n_questions"] >= 50
