@@ -159,7 +159,8 @@ class QAEngine:
             return Answer(clean.display, clean.query, False, "", NO_WORDS, notices=clean.notices)
         kind = smalltalk_kind(clean.query) if retriever == "hybrid" else None
         if kind is not None:
-            return Answer(clean.display, clean.query, False, "", smalltalk_reply(kind, clean.query),
+            # understood stays empty: a chat follow-up refers to the last real question
+            return Answer(clean.display, "", False, "", smalltalk_reply(kind, clean.query),
                           notices=clean.notices, extra={"smalltalk": kind})
         understood = resolve_followup(clean.query, history) if retriever == "hybrid" \
             else clean.query

@@ -35,6 +35,16 @@ def test_followup_is_understood_in_context(engine):
     assert "那去年呢" in msgs[2]["content"]
 
 
+def test_thanks_between_turns_keeps_the_followup_context(engine):
+    first = chat.ask(engine, "今年煤化工产值目标")
+    thanks = chat.ask(engine, "谢谢！", first.session)
+    assert not thanks.answer.answered and "不客气" in thanks.html
+    assert "最接近的段落" not in thanks.html, "small talk shows no passages"
+    assert thanks.session.history == first.session.history
+    third = chat.ask(engine, "那去年呢？", thanks.session)
+    assert "煤化工" in third.answer.understood, third.answer.understood
+
+
 def test_reply_html_quotes_and_contexts(engine):
     reply = chat.ask(engine, "今年煤化工产值目标")
     first = reply.answer.citations[0]
