@@ -96,6 +96,17 @@ def test_empty_question_gets_a_message(client):
     assert r["history"] == []
 
 
+def test_greeting_and_writing_request_get_a_reply_not_a_passage(client):
+    hello = ask(client, "你好")
+    assert hello["answered"] is False and hello["citations"] == []
+    assert "您好" in hello["html"] and "报告" in hello["message"]
+    assert hello["history"] == [], "small talk is not a question to follow up on"
+    poem = ask(client, "帮我写一首关于草原的诗")
+    assert poem["answered"] is False and poem["citations"] == []
+    assert "不写诗文" in poem["html"]
+    assert "低置信度" not in poem["html"]
+
+
 def test_long_question_is_cut_with_notice(client):
     r = ask(client, "今年煤化工产值目标" * 60)
     assert len(r["question"]) == MAX_QUESTION_CHARS
