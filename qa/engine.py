@@ -235,7 +235,8 @@ class QAEngine:
         for t in exp_tokens:
             weights[t] = max(weights.get(t, 0.0), cfg.expansion_weight * idx.bm25.idf(t))
         # words the corpus never uses still carry meaning: they count as not covered
-        for t in self._missing_words(understood, base_tokens):
+        missing = set(self._missing_words(understood, base_tokens))
+        for t in missing:
             weights[t] = idx.bm25.median_idf()
         intent = year_intent(understood)
         numeric = wants_number(understood)
@@ -271,8 +272,8 @@ class QAEngine:
         span = best.best_span or (0, len(best_chunk.text))
         span = self._answer_span(best_chunk.text, span, weights, tokenize, numeric, listing,
                                  unit)
-        evidence = self._evidence(understood, base_tokens, best, best_chunk, span,
-                                  intent, best.dense - idx.background_similarity(qvec))
+        evidence = self._evidence(understood, base_tokens, missing, unit, best, best_chunk,
+                                  span, intent, best.dense - idx.background_similarity(qvec))
         confidence = score_confidence(evidence)
         answered = confidence >= cfg.min_confidence
         cites = []
@@ -345,13 +346,13 @@ class QAEngine:
             out.append(t)
         return out
 
-    def _evidence(self, question: str, base_tokens: list[str], best: _Scored, chunk: Chunk,
-                  span: tuple[int, int], intent: YearIntent, margin: float) -> Evidence:
+    def _evidence(self, question: str, base_tokens: list[str], missing: set[str],
+                  unit: str | None, best: _Scored, chunk: Chunk, span: tuple[int, int],
+                  intent: YearIntent, margin: float) -> Evidence:
         """Signals for the not-found decision (see qa.confidence)."""
         idx = self.index
         doc = idx.documents[chunk.doc_id]
         toks = set(idx.stored.tokens[idx.position[chunk.id]])
-        missing = set(self._missing_words(question, base_tokens))
         covered = total = 0.0
         for t in dict.fromkeys(base_tokens):
             w = idx.bm25.idf(t) or (idx.bm25.median_idf() if t in missing else 0.0)
@@ -381,7 +382,7 @@ class QAEngine:
             coverage=coverage, sentence=best.best_sentence_score,
             foreign_place=bool(foreign_places(question, doc.title, chunk.text)),
             year_mismatch=year_mismatch, year_absent=year_absent,
-            figure_missing=asks_figure(question) and not has_figure(answer, asked_unit(question)),
+            figure_missing=asks_figure(question) and not has_figure(answer, unit),
             date_missing=asks_when(question) and not has_date(answer),
             place_missing=asks_where(question) and not has_place(answer),
         )

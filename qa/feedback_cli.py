@@ -10,11 +10,14 @@ import argparse
 import sqlite3
 import sys
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from qa.feedback import FeedbackStore, FeedbackStoreError, Flag, default_feedback_path
 
 LIST_LIMIT = 20
+T = TypeVar("T")
 
 
 def _db_path(args: argparse.Namespace) -> Path:
@@ -30,18 +33,25 @@ def _open_existing(path: Path) -> FeedbackStore | None:
     return FeedbackStore(path)
 
 
-def cmd_export(args: argparse.Namespace) -> int:
-    """Write every flag to ``--out`` as UTF-8 (with BOM) CSV."""
-    path = _db_path(args)
+def _with_store(path: Path, action: Callable[[FeedbackStore], T]) -> tuple[int, T | None]:
+    """Run ``action`` on the existing store: (0, result), or (1 no database | 2 error, None)."""
     try:
         store = _open_existing(path)
         if store is None:
-            return 1
+            return 1, None
         with store:
-            n = store.export_csv(args.out)
+            return 0, action(store)
     except (FeedbackStoreError, sqlite3.Error, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
-        return 2
+        return 2, None
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write every flag to ``--out`` as UTF-8 (with BOM) CSV."""
+    path = _db_path(args)
+    code, n = _with_store(path, lambda store: store.export_csv(args.out))
+    if code:
+        return code
     print(f"wrote {n} flag{'s' if n != 1 else ''} from {path} to {args.out}")
     return 0
 
@@ -79,16 +89,11 @@ def _row(f: Flag) -> tuple[object, ...]:
 def cmd_list(args: argparse.Namespace) -> int:
     """Print the newest flags as a short table."""
     path = _db_path(args)
-    try:
-        store = _open_existing(path)
-        if store is None:
-            return 1
-        with store:
-            total = store.count()
-            flags = store.list(limit=args.limit, newest_first=True)
-    except (FeedbackStoreError, sqlite3.Error, OSError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    code, got = _with_store(path, lambda store: (
+        store.count(), store.list(limit=args.limit, newest_first=True)))
+    if code or got is None:
+        return code
+    total, flags = got
     print("  ".join(_cell(name, w) for name, w in _COLUMNS).rstrip())
     print("  ".join("-" * w for _, w in _COLUMNS))
     for f in flags:
