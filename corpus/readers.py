@@ -67,7 +67,8 @@ def _guess_title(body: str, stem: str) -> str:
     for line in body.split("\n"):
         line = line.strip().lstrip("#").strip()
         if line:
-            if len(line) <= 40 and line[-1] not in "。！？；，.":
+            # a salutation (各位代表：) or a sentence is not a title
+            if len(line) <= 40 and line[-1] not in "。！？；，.：:":
                 return line
             break
     return stem

@@ -14,10 +14,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-DATA = Path(__file__).resolve().parent / "data"
-DEFAULT_FIT = (DATA / "builtin_questions.jsonl", DATA / "calibration_questions.jsonl")
-DEFAULT_CHECK = (DATA / "dev_questions.jsonl", DATA / "heldout_questions.jsonl")
-
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
@@ -25,13 +21,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         description="Fit qa.confidence's weights on question sets and report the "
                     "declined / wrongly declined trade-off, also on sets not fitted on.")
     p.add_argument("--questions", type=Path, action="append", default=None,
-                   help="question JSONL to fit on (repeatable; default: builtin + "
-                        "calibration sets)")
+                   help="question JSONL to fit on (repeatable; default: the shipped sets "
+                        "whose role is tuned or fit, each on its own report)")
     p.add_argument("--check", type=Path, action="append", default=None,
-                   help="question JSONL to check on, not fitted (repeatable; default: "
-                        "dev + heldout sets)")
+                   help="question JSONL to check on, not fitted (repeatable; default: the "
+                        "other shipped sets)")
     p.add_argument("--index", type=Path, default=None,
-                   help="index folder (default: the built-in report)")
+                   help="index folder for --questions/--check (default: the built-in report)")
     p.add_argument("--max-wrongly-declined", type=float, default=0.04,
                    help="share of answerable questions the threshold may decline on the "
                         "fit sets (default 0.04, under the 5%% target for unseen sets)")
@@ -50,21 +46,29 @@ def handle(args: argparse.Namespace) -> int:
 
     from eval.calibrate import best_threshold, collect, fit_logistic, tradeoff
     from eval.scoring import load_questions
+    from eval.sets import FIT_ROLES, SETS, index_for
     from index.build import ensure_builtin_index
     from index.store import IndexLoadError
     from qa.confidence import FEATURES
     from qa.engine import QAEngine
 
-    fit_paths = args.questions or list(DEFAULT_FIT)
-    check_paths = args.check if args.check is not None else [
-        p for p in DEFAULT_CHECK if p.exists()]
     try:
-        engine = QAEngine.from_path(args.index or ensure_builtin_index())
-        sets = {p: load_questions(p) for p in [*fit_paths, *check_paths]}
+        if args.questions or args.check is not None:
+            index = args.index or ensure_builtin_index()
+            fit_paths = args.questions or []
+            indexes = {p: index for p in [*fit_paths, *(args.check or [])]}
+        else:
+            fit_paths = [s.questions for s in SETS if s.role in FIT_ROLES]
+            indexes = {s.questions: index_for(s) for s in SETS}
+        if not fit_paths:
+            raise ValueError("nothing to fit on: give --questions")
+        check_paths = [p for p in indexes if p not in fit_paths]
+        engines = {i: QAEngine.from_path(i) for i in dict.fromkeys(indexes.values())}
+        sets = {p: load_questions(p) for p in indexes}
     except (ValueError, OSError, IndexLoadError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    data = {p: collect(engine, items) for p, items in sets.items()}
+    data = {p: collect(engines[indexes[p]], items) for p, items in sets.items()}
     x = np.vstack([data[p][0] for p in fit_paths])
     y = np.concatenate([data[p][1] for p in fit_paths])
     try:

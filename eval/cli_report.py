@@ -50,6 +50,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                     "timed) and write <out-dir>/<name>.md, <name>-hitk.png, "
                     "<name>-decline.png.",
     )
+    p.add_argument("--set", default=None, dest="qset",
+                   help="a shipped question set by name (eval/sets.py): its questions, its "
+                        "report's index and its name")
     p.add_argument("--questions", type=Path, default=None,
                    help="question JSONL (default: the built-in set)")
     p.add_argument("--index", type=Path, default=None,
@@ -171,13 +174,15 @@ def _file_sha(path: Path) -> str:
 def regenerate_command(args: argparse.Namespace) -> str:
     """The command line that reproduces this report (defaults omitted)."""
     parts = [".venv/bin/python", "-m", "eval", "report"]
-    if args.questions is not None:
+    if args.qset:
+        parts += ["--set", args.qset]
+    if args.questions is not None and not args.qset:
         parts += ["--questions", _rel(args.questions)]
-    if args.index is not None:
+    if args.index is not None and not args.qset:
         parts += ["--index", _rel(args.index)]
     if Path(args.out_dir).resolve() != DEFAULT_OUT_DIR:
         parts += ["--out-dir", _rel(args.out_dir)]
-    if args.name != DEFAULT_NAME:
+    if args.name != (args.qset or DEFAULT_NAME):
         parts += ["--name", args.name]
     if args.runs_dir is not None:
         parts += ["--runs-dir", _rel(args.runs_dir)]
@@ -196,6 +201,7 @@ def handle(args: argparse.Namespace) -> int:
     """Run ``report``: measure, score, write runs, Markdown and plots."""
     from eval import report, scoring
     from eval.runner import BUILTIN_QUESTIONS, write_run
+    from eval.sets import get_set, index_for
     from index.build import ensure_builtin_index
     from index.config import data_home
     from index.embedding import ModelUnavailable
@@ -204,12 +210,16 @@ def handle(args: argparse.Namespace) -> int:
 
     if not _NAME_RE.match(args.name):
         return _error(f"--name {args.name!r}: use letters, digits, '.', '_' or '-' only")
-    questions_path = Path(args.questions or BUILTIN_QUESTIONS)
     try:
+        qset = get_set(args.qset) if args.qset else None
+        if qset and args.name == DEFAULT_NAME:
+            args.name = qset.name
+        questions_path = Path(args.questions or (qset.questions if qset else BUILTIN_QUESTIONS))
         items = scoring.load_questions(questions_path)
         if not items:
             raise ValueError(f"{questions_path}: no questions found")
-        index_dir = Path(args.index) if args.index else ensure_builtin_index()
+        index_dir = Path(args.index) if args.index else (
+            index_for(qset) if qset else ensure_builtin_index())
         engine = QAEngine.from_path(index_dir, QAConfig())
         commit = git_commit()  # the code as loaded, before anyone can commit mid-run
         started_load = _load()

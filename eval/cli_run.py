@@ -11,6 +11,9 @@ from typing import Any
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p = subparsers.add_parser("run", help="answer every question and write a run JSONL")
+    p.add_argument("--set", default=None, dest="qset",
+                   help="a shipped question set by name (eval/sets.py): its questions and "
+                        "its report's index")
     p.add_argument("--questions", type=Path, default=None,
                    help="question JSONL (default: the built-in set)")
     p.add_argument("--index", type=Path, default=None,
@@ -26,13 +29,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def handle(args: argparse.Namespace) -> int:
     from eval.runner import BUILTIN_QUESTIONS, run_questions, write_run
     from eval.scoring import load_questions
+    from eval.sets import get_set, index_for
     from index.build import ensure_builtin_index
     from index.store import IndexLoadError
     from qa.engine import QAEngine
 
     try:
-        items = load_questions(args.questions or BUILTIN_QUESTIONS)
-        engine = QAEngine.from_path(args.index or ensure_builtin_index())
+        qset = get_set(args.qset) if args.qset else None
+        items = load_questions(args.questions or (qset.questions if qset else BUILTIN_QUESTIONS))
+        engine = QAEngine.from_path(
+            args.index or (index_for(qset) if qset else ensure_builtin_index()))
     except (ValueError, OSError, IndexLoadError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

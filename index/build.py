@@ -53,22 +53,30 @@ def _build(docs, out, config, show_progress, corpus_paths, reuse=None) -> dict:
 def ensure_builtin_index(path: Path | None = None, config: IndexConfig | None = None) -> Path:
     """The built-in report's index, (re)built when missing, corrupt, stale or for another model.
 
-    This auto-rebuild is the documented behaviour for the default index only; an index
-    named explicitly is never rebuilt behind the user's back.
+    This auto-rebuild is the documented behaviour for the default index only (and for the
+    evaluation corpora, :func:`ensure_index`); an index named explicitly by a user is never
+    rebuilt behind the user's back.
     """
-    path = Path(path or default_index_dir())
+    return ensure_index([BUILTIN_DIR], Path(path or default_index_dir()), config,
+                        "the built-in index")
+
+
+def ensure_index(paths: Sequence[Path], path: Path, config: IndexConfig | None = None,
+                 label: str | None = None) -> Path:
+    """The index of the files in ``paths`` at ``path``, (re)built when missing, corrupt,
+    stale (the files or the chunking changed) or for another model."""
     config = config or IndexConfig()
-    docs, _ = _load_docs([BUILTIN_DIR])
+    docs, _ = _load_docs(paths)
     reason = None
     try:
         stored = load_index(path, expect_model=config.model)
         if stored.manifest.get("corpus_hash") != corpus_hash(docs, config.chunk):
-            reason = "the built-in report or chunking changed"
+            reason = "the report or chunking changed"
     except IndexLoadError as e:
         reason = str(e).split(". Rebuild")[0]
     if reason:
-        progress(f"building the built-in index at {path} ({reason}) ...")
-        _build(docs, path, config, True, [str(BUILTIN_DIR)])
+        progress(f"building {label or 'the index'} at {path} ({reason}) ...")
+        _build(docs, path, config, True, [str(p) for p in paths])
     return path
 
 

@@ -18,7 +18,8 @@ _FIGURE = re.compile(
     r"|第[一二两三四五六七八九十百]{1,3}(?:次|届|个|批|轮|期|位)"
     r"|[两三四五六七八九十]{1,3}(?:个|项|家|条|所|座|倍|批|类|种|件)"
 )
-_SENT_PREVIOUS = re.compile(r"去年|(?<![网线早晚马路])上年|一年来|过去一年")
+# 比上年/较去年 compare with last year: the sentence itself speaks of its own year
+_SENT_PREVIOUS = re.compile(r"(?<![比较])去年|(?<![网线早晚马路比较])上年|一年来|过去一年")
 _SENT_CURRENT = re.compile(r"今年|本年|力争|目标")
 
 

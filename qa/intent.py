@@ -42,7 +42,7 @@ _ASKED_UNIT = re.compile(
 _UNIT_ALIASES = {"钱": "元", "位": "人", "长": "公里"}
 _LIST_WORDS = re.compile(
     r"哪些|哪[几两一二三四五六七八九十]|有什么|都有|包括|分别|列举|which\b|what are|list", re.I)
-_ENGLISH_WORD = re.compile(r"[a-z][a-z&\-]*", re.I)
+ENGLISH_WORD = re.compile(r"[a-z][a-z&\-]*", re.I)
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ def matched_keys(question: str) -> list[str]:
     Chinese keys match as substrings; English keys as whole words or word sequences
     (``rare earth``)."""
     q = question.lower()
-    words = _ENGLISH_WORD.findall(q)
+    words = ENGLISH_WORD.findall(q)
     single, phrase = set(words), f" {' '.join(words)} "
     out = []
     for key, _ in _synonyms():
@@ -170,6 +170,12 @@ per each every all than then also just very year years last next this current pr
 plan plans planned aim aims target targets goal goals expected expect new major main
 inner mongolia mongolian region regional autonomous province provincial government report
 work china chinese national country s
+get gets getting got gotten want wants wanted need needs needed thing things going go goes
+gone now currently today still already yet try tries trying tried hope hopes hoped make
+makes making let lets like really actually anything something everything lot lots kind
+sort way ways say said says tell know think mean means well even ever only around roughly
+approximately one two three four five six seven eight nine ten hundred thousand million
+billion they people someone anyone
 """.split())
 
 
@@ -177,7 +183,7 @@ def english_content_words(question: str) -> list[str]:
     """Content words of an English question that no vocabulary entry translates."""
     keys = matched_keys(question)
     key_words = {w for k in keys for w in k.split()}
-    words = _ENGLISH_WORD.findall(question.lower())
+    words = ENGLISH_WORD.findall(question.lower())
     return [w for w in dict.fromkeys(words)
             if len(w) > 2 and w not in _ENGLISH_STOP and w not in key_words
             and not any(w.startswith(k) or k.startswith(w) for k in key_words)]

@@ -28,3 +28,13 @@ def engine(builtin_index_dir):
     from qa.engine import QAEngine
 
     return QAEngine.from_path(builtin_index_dir)
+
+
+@pytest.fixture(scope="session")
+def national_engine():
+    """A QAEngine over the State Council's 2024 report (an evaluation corpus), built if
+    missing: the same code on a report with another year, scope and layout."""
+    from eval.sets import get_set, index_for
+    from qa.engine import QAEngine
+
+    return QAEngine.from_path(index_for(get_set("national2024")))

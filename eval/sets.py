@@ -1,0 +1,60 @@
+"""The shipped question sets: which report each one asks about and what it is used for.
+
+Roles: ``tuned`` (ranking and vocabulary were developed on it), ``fit`` (the not-found
+decision is fitted on it), ``dev`` (written blind, failures inspected while developing),
+``heldout`` (written blind, only totals ever looked at). Sets about another report carry
+its text under ``eval/data/corpora``; their index is built on first use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent / "data"
+CORPORA = DATA / "corpora"
+
+
+@dataclass(frozen=True)
+class QuestionSet:
+    name: str
+    role: str
+    corpus: str | None = None  # a file in eval/data/corpora; None: the built-in report
+
+    @property
+    def questions(self) -> Path:
+        return DATA / f"{self.name}_questions.jsonl"
+
+    @property
+    def corpus_path(self) -> Path | None:
+        return CORPORA / self.corpus if self.corpus else None
+
+
+SETS: tuple[QuestionSet, ...] = (
+    QuestionSet("builtin", "tuned"),
+    QuestionSet("calibration", "fit"),
+    QuestionSet("dev", "dev"),
+    QuestionSet("heldout", "heldout"),
+    QuestionSet("english", "dev"),
+    QuestionSet("national2025", "fit", "china-national-2025.txt"),
+    QuestionSet("national2024", "heldout", "china-national-2024.txt"),
+)
+FIT_ROLES = ("tuned", "fit")
+
+
+def get_set(name: str) -> QuestionSet:
+    for s in SETS:
+        if s.name == name:
+            return s
+    raise ValueError(f"unknown question set {name!r}; known: {', '.join(s.name for s in SETS)}")
+
+
+def index_for(qset: QuestionSet) -> Path:
+    """The index the set's questions ask about, built (or rebuilt when stale) if needed."""
+    from index.build import ensure_builtin_index, ensure_index
+    from index.config import data_home
+
+    if qset.corpus_path is None:
+        return ensure_builtin_index()
+    return ensure_index([qset.corpus_path], data_home() / "index" / f"eval-{qset.corpus_path.stem}",
+                        label=f"the index of {qset.corpus}")

