@@ -37,11 +37,16 @@ def foreign_places(question: str, title: str, passage: str) -> list[str]:
 
 
 _NATIONAL = re.compile(r"代表国务院|国务院总理")
+_SALUTATION = re.compile(r"各位代表")
 
 
 def report_scope(title: str, text: str) -> str:
-    """The places a report speaks for: its title, and 全国 for the State Council's report."""
-    return f"{title} 全国" if _NATIONAL.search(text[:3000]) else title
+    """The places a report speaks for: its title, its cover lines (the text before 各位代表,
+    e.g. 在广东省第十四届人民代表大会…), and 全国 for the State Council's report."""
+    m = _SALUTATION.search(text[:400])
+    cover = text[: m.start()] if m else ""
+    national = " 全国" if _NATIONAL.search(text[:3000]) else ""
+    return f"{title} {cover}{national}"
 
 
 _WHERE = re.compile(r"在哪|哪里|哪儿|哪个(?:城市|地方|盟市|市|县|旗|省)|什么地方|\bwhere\b", re.I)

@@ -65,7 +65,7 @@ from qa.intent import (
     wants_number,
     year_intent,
 )
-from qa.lexicon import translations
+from qa.lexicon import compounds, translations
 from qa.smalltalk import reply as smalltalk_reply
 from qa.smalltalk import smalltalk_kind
 from qa.text import clean_question, has_words
@@ -86,6 +86,8 @@ class QAConfig:
     rerank_depth: int = 25
     rrf_k: int = 60
     expansion_weight: float = 0.5
+    # English answer sentence: lexical score + sentence_dense × model similarity (0: off)
+    sentence_dense: float = 5.0
     lexicon_terms: int = 3  # dictionary translations kept per English word (qa.lexicon)
     min_confidence: float = 0.33
     answer_chars: int = 120  # a longer answer sentence is narrowed to its best clauses
@@ -279,6 +281,9 @@ class QAEngine:
         best = scored[0]
         best_chunk = idx.chunks[best.pos]
         span = best.best_span or (0, len(best_chunk.text))
+        if english and cfg.sentence_dense > 0:
+            span = self._dense_sentence(best_chunk, qvec, weights, intent, numeric, unit,
+                                        understood) or span
         span = self._answer_span(best_chunk.text, span, weights, tokenize, numeric, listing,
                                  unit)
         evidence = self._evidence(understood, base_tokens, missing, unit, best, best_chunk,
@@ -329,6 +334,25 @@ class QAEngine:
                  + cfg.w_chars * chars + cfg.w_year * year)
         return _Scored(pos, score, cos, coverage, best.span if best else None, sent_score, year)
 
+    def _dense_sentence(self, chunk: Chunk, qvec: np.ndarray, weights: dict[str, float],
+                        intent: YearIntent, numeric: bool, unit: str | None,
+                        question: str) -> tuple[int, int] | None:
+        """The answer sentence of ``chunk`` when the question's words say little (English):
+        the lexical sentence score plus the model's similarity of question and sentence."""
+        idx = self.index
+        report_year = idx.documents[chunk.doc_id].year
+        sents = score_sentences(
+            chunk.text, weights, self.tokenize, numeric,
+            lambda s: sentence_year_signal(s, chunk.year, report_year, intent),
+            content_bigrams(question), unit)
+        if len(sents) < 2:
+            return None
+        texts = [chunk.text[a:b] for a, b in (x.span for x in sents)]
+        cos = idx.embedder.encode_passages(texts, 32, False) @ qvec
+        w = self.config.sentence_dense
+        best = max(range(len(sents)), key=lambda i: sents[i].score + w * float(cos[i]))
+        return sents[best].span
+
     def _answer_span(self, passage: str, span: tuple[int, int], weights, tokenize,
                      numeric: bool, listing: bool, unit: str | None = None
                      ) -> tuple[int, int]:
@@ -360,8 +384,10 @@ class QAEngine:
         """English content words no vocabulary entry translates, each with the corpus words
         CC-CEDICT gives for it (none: the report has no word for it).
 
-        Two adjacent words that form a dictionary phrase (``base station`` → 基站) are one
-        group. A candidate counts when every token of it occurs in the corpus."""
+        Two adjacent words that form a dictionary phrase (``base station`` → 基站), or whose
+        translations joined make a word of the corpus (``zero carbon`` → 零碳), are one
+        group; so is a hyphenated word. A candidate counts when every token of it occurs in
+        the corpus."""
         content = english_content_words(question)
         seq = ENGLISH_WORD.findall(question.lower())
         limit = self.config.lexicon_terms
@@ -371,18 +397,29 @@ class QAEngine:
                   if (toks := self.tokenize(w)) and all(self.index.bm25.idf(t) > 0 for t in toks)]
             return tuple(ok[:limit])
 
+        def literal(words: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple([w for w in words if w in self._corpus_text][:limit])
+
         groups: list[tuple[str, tuple[str, ...]]] = []
         done: set[str] = set()
         for a, b in zip(seq, seq[1:], strict=False):
             if a in content and b in content and a not in done and b not in done:
-                found = usable(translations(f"{a} {b}"))
+                found = usable(translations(f"{a} {b}")) or literal(compounds([a, b]))
                 if found:
                     groups.append((f"{a} {b}", found))
                     done |= {a, b}
         for w in content:
             if w not in done:
-                groups.append((w, usable(translations(w)) or usable(translations(w, loose=True))))
+                found = usable(translations(w))
+                if not found and "-" in w.strip("-"):
+                    found = literal(compounds([p for p in w.split("-") if p]))
+                groups.append((w, found or usable(translations(w, loose=True))))
         return groups
+
+    @functools.cached_property
+    def _corpus_text(self) -> str:
+        """All passages, for checking that a word made up from parts is the corpus's."""
+        return "\n".join(c.text for c in self.index.chunks)
 
     def _evidence(self, question: str, base_tokens: list[str], missing: set[str],
                   unit: str | None, best: _Scored, chunk: Chunk, span: tuple[int, int],

@@ -18,7 +18,7 @@ from importlib import resources
 _LINE = re.compile(r"^\S+ (\S+) \[[^\]]*\] /(.*)/\s*$")
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _LEAD = re.compile(r"^(?:to|a|an|the|be) ")
-_HAN = re.compile(r"^[\u4e00-\u9fff]{2,8}$")
+_HAN = re.compile(r"^[\u4e00-\u9fff]{1,8}$")
 _PROPER = re.compile(r"^(?:[A-Z][\w'-]*\s?)+")
 _MAX_SENSE_WORDS = 3
 
@@ -97,11 +97,7 @@ def _by_first_word() -> dict[str, tuple[str, ...]]:
     return {k: tuple(dict.fromkeys(v)) for k, v in out.items()}
 
 
-def translations(phrase: str, loose: bool = False) -> tuple[str, ...]:
-    """Chinese words whose CC-CEDICT sense is ``phrase`` (one to three English words).
-
-    ``loose`` instead gives the words of two-word senses that begin with a single word:
-    a weaker match, for when no exact one is usable."""
+def _lookup(phrase: str, loose: bool = False) -> tuple[str, ...]:
     words = phrase.lower().split()
     head, last = words[:-1], words[-1]
     out: list[str] = []
@@ -110,4 +106,26 @@ def translations(phrase: str, loose: bool = False) -> tuple[str, ...]:
             out.extend(_by_first_word().get(form, ()))
         elif not loose:
             out.extend(_reverse().get(" ".join([*head, form]), ()))
+    return tuple(dict.fromkeys(out))
+
+
+def translations(phrase: str, loose: bool = False) -> tuple[str, ...]:
+    """Chinese words (two characters or more) whose CC-CEDICT sense is ``phrase`` (one to
+    three English words).
+
+    ``loose`` instead gives the words of two-word senses that begin with a single word:
+    a weaker match, for when no exact one is usable."""
+    return tuple(w for w in _lookup(phrase, loose) if len(w) > 1)
+
+
+def compounds(parts: list[str], per_part: int = 6) -> tuple[str, ...]:
+    """Chinese renderings of an English compound (``zero-carbon`` → 零碳), made by joining
+    translations of its parts, single characters included. Most are not words: the
+    caller keeps those its corpus uses."""
+    options = [_lookup(p)[:per_part] for p in parts]
+    if not all(options):
+        return ()
+    out = [""]
+    for opts in options:
+        out = [a + b for a in out for b in opts]
     return tuple(dict.fromkeys(out))

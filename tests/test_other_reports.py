@@ -13,8 +13,9 @@ from corpus.readers import _guess_title
 from eval.sets import CORPORA, SETS, get_set
 from qa.answer import sentence_year_signal
 from qa.confidence import foreign_places, report_scope
+from qa.engine import QAConfig, QAEngine
 from qa.intent import CURRENT, YearIntent
-from qa.lexicon import translations
+from qa.lexicon import compounds, translations
 
 pytestmark = pytest.mark.slow
 
@@ -48,6 +49,10 @@ def test_quanguo_is_home_in_the_national_report(national_engine):
     text = "现在，我代表国务院，向大会报告政府工作"
     assert "全国" in report_scope("政府工作报告", text)
     assert "全国" not in report_scope("内蒙古自治区2023年政府工作报告", "我代表自治区人民政府")
+    # a provincial report names its region in the cover lines, not always in the title
+    cover = "政府工作报告\n——2026年1月26日在广东省第十四届人民代表大会第五次会议上\n各位代表：……"
+    assert foreign_places("广东今年GDP目标", report_scope("政府工作报告", cover), "") == []
+    assert foreign_places("北京今年GDP目标", report_scope("政府工作报告", cover), "") == ["北京"]
     assert foreign_places("全国去年粮食产量", report_scope("政府工作报告", text), "粮食") == []
     a = national_engine.ask("全国去年粮食产量")
     assert a.answered and "1.39万亿斤" in a.answer
@@ -102,3 +107,22 @@ def test_dictionary_words_find_an_english_answer(engine):
     a = engine.ask("Which city is supported to build a modern coal chemical industry "
                    "demonstration zone?")
     assert a.answered and "鄂尔多斯" in a.answer
+
+
+def test_compound_words_are_joined_from_their_parts(engine):
+    assert "零碳" in compounds(["zero", "carbon"])
+    # only what the corpus uses is kept: 零碳 (园区) is there, 市场实体 is not
+    assert dict(engine._english_groups("Are there zero-carbon parks?"))["zero-carbon"] == (
+        "零碳",)
+    assert "market entities" not in dict(engine._english_groups("new market entities"))
+
+
+def test_english_answer_sentence_uses_the_model(engine):
+    """Lexical scores alone pick the storage sentence of the passage (储能 …); the model's
+    similarity of question and sentence picks the hydrogen one."""
+    q = "What is the target for hydrogen production equipment capacity this year?"
+    lexical_only = QAEngine(engine.index, QAConfig(sentence_dense=0.0)).ask(q)
+    a = engine.ask(q)
+    assert a.citations[0].chunk_id == lexical_only.citations[0].chunk_id
+    assert "制氢设备产能达到250台套" in a.answer
+    assert "制氢设备产能达到250台套" not in lexical_only.answer
