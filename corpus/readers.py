@@ -63,12 +63,22 @@ def _front_matter(text: str) -> tuple[dict[str, str], str, int]:
     return meta, body, m.group(0).count("\n") + 1
 
 
+_TITLE_LABEL = re.compile(r"^(?:标题|题目|title)\s*[:：]\s*", re.I)
+
+
 def _guess_title(body: str, stem: str) -> str:
+    """The first line when it reads like a title (``标题：`` label and a long bracketed
+    subtitle removed), else the file name."""
     for line in body.split("\n"):
         line = line.strip().lstrip("#").strip()
         if line:
+            labelled = _TITLE_LABEL.match(line)
+            line = line[labelled.end():] if labelled else line
+            cut = line.find("（", 6)
+            if len(line) > 40 and cut > 0:
+                line = line[:cut]
             # a salutation (各位代表：) or a sentence is not a title
-            if len(line) <= 40 and line[-1] not in "。！？；，.：:":
+            if line and len(line) <= 40 and line[-1] not in "。！？；，.：:":
                 return line
             break
     return stem

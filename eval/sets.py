@@ -38,6 +38,7 @@ SETS: tuple[QuestionSet, ...] = (
     QuestionSet("english", "dev"),
     QuestionSet("national2025", "fit", "china-national-2025.txt"),
     QuestionSet("national2024", "heldout", "china-national-2024.txt"),
+    QuestionSet("guangdong2026", "heldout", "guangdong-2026.txt"),
 )
 FIT_ROLES = ("tuned", "fit")
 

@@ -88,8 +88,9 @@ class QAConfig:
     expansion_weight: float = 0.5
     # English answer sentence: lexical score + sentence_dense × model similarity (0: off)
     sentence_dense: float = 5.0
+    sentence_dense_top: int = 2  # ... among this many best sentences by lexical score
     lexicon_terms: int = 3  # dictionary translations kept per English word (qa.lexicon)
-    min_confidence: float = 0.33
+    min_confidence: float = 0.32
     answer_chars: int = 120  # a longer answer sentence is narrowed to its best clauses
     # reranking weights (chosen by measurement on the eval set; see README)
     w_dense: float = 1.0
@@ -134,6 +135,9 @@ class QAEngine:
         # passages are fixed, so their sentences' tokens are computed once and reused
         self._cached_tokens = functools.lru_cache(maxsize=200_000)(
             lambda text: tuple(index.tokenizer.tokenize(text)))
+        # sentence vectors for English answer sentences, the costly step: kept for reuse
+        self._sentence_vector = functools.lru_cache(maxsize=4096)(
+            lambda text: index.embedder.encode_passages([text], 1, False)[0])
 
     def tokenize(self, text: str) -> list[str]:
         """The index's tokenizer, memoised (sentences of passages recur across questions)."""
@@ -345,10 +349,12 @@ class QAEngine:
             chunk.text, weights, self.tokenize, numeric,
             lambda s: sentence_year_signal(s, chunk.year, report_year, intent),
             content_bigrams(question), unit)
+        # the model only re-weighs the lexically closest few: each sentence embedded costs
+        sents = sorted(sents, key=lambda x: -x.score)[: self.config.sentence_dense_top]
         if len(sents) < 2:
             return None
-        texts = [chunk.text[a:b] for a, b in (x.span for x in sents)]
-        cos = idx.embedder.encode_passages(texts, 32, False) @ qvec
+        cos = np.stack([self._sentence_vector(chunk.text[a:b]) for a, b in
+                        (x.span for x in sents)]) @ qvec
         w = self.config.sentence_dense
         best = max(range(len(sents)), key=lambda i: sents[i].score + w * float(cos[i]))
         return sents[best].span
