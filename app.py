@@ -175,7 +175,9 @@ def load_engine(index_dir: Path | None):
     path = index_dir if index_dir else ensure_builtin_index()
     print(f"loading index {path} ...", flush=True)
     engine = QAEngine.from_path(path)
-    engine.ask("今年地区生产总值增长目标")  # loads the query model now, not on the first user
+    # loads the query model (and the English dictionary) now, not on the first user
+    engine.ask("今年地区生产总值增长目标")
+    engine.ask("What is the growth target this year?")
     return engine
 
 
