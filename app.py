@@ -175,9 +175,11 @@ def load_engine(index_dir: Path | None):
     path = index_dir if index_dir else ensure_builtin_index()
     print(f"loading index {path} ...", flush=True)
     engine = QAEngine.from_path(path)
-    # loads the query model (and the English dictionary) now, not on the first user
+    # loads the query model and the English dictionary now, not on the first user
+    from qa.lexicon import load as load_dictionary
+
     engine.ask("今年地区生产总值增长目标")
-    engine.ask("What is the growth target this year?")
+    load_dictionary()
     return engine
 
 

@@ -246,11 +246,13 @@ def bench_queries(questions: Sequence[str], warmup: int = 20) -> dict:
     from index.search import HybridIndex
     from index.store import load_index
     from qa.engine import QAEngine
+    from qa.lexicon import load as load_dictionary
 
     stored = load_index(ensure_builtin_index())
     embedder = get_embedder(stored.manifest["model"])
     index = HybridIndex(stored, embedder)  # the same loaded model the bare floor uses
     engine = QAEngine(index)
+    load_dictionary()  # as the app does at startup
     for q in questions[:warmup]:
         engine.ask(q)
         embedder.encode_queries([q])

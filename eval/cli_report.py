@@ -81,6 +81,9 @@ class Measured:
 
 def warm_up(engine: QAEngine, retrievers: Sequence[str], k: int) -> None:
     """Load the model and fill lazy caches before anything is timed."""
+    from qa.lexicon import load as load_dictionary
+
+    load_dictionary()
     for _ in range(2):
         for q in WARMUP_QUESTIONS:
             for r in retrievers:

@@ -129,3 +129,9 @@ def compounds(parts: list[str], per_part: int = 6) -> tuple[str, ...]:
     for opts in options:
         out = [a + b for a in out for b in opts]
     return tuple(dict.fromkeys(out))
+
+
+def load() -> None:
+    """Read the dictionary now (about a second) rather than on the first English question."""
+    _reverse()
+    _by_first_word()
