@@ -110,6 +110,22 @@ def test_chat_answer_citation_highlight_and_context(page):
     expect(key.first).to_be_visible()
 
 
+def test_english_question_gets_the_chinese_passage(page):
+    """An English question in the chat: the answer sentence and citation are the report's
+    own Chinese text (found through the vocabulary and CC-CEDICT)."""
+    from playwright.sync_api import expect
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    reply = ask(page, "Which city is supported to build a modern coal chemical industry "
+                      "demonstration zone?", 1)
+    answer = reply.locator(".gwr-answer")
+    expect(answer).to_contain_text("支持鄂尔多斯建设现代煤化工产业示范区")
+    expect(reply.locator(".gwr-cite").first.locator(".gwr-passage")).to_contain_text(
+        "鄂尔多斯")
+    page.locator("#gwr-chat .gwr-question").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "chat-english.png"))
+
+
 def test_followup_staff_view_and_escaping(page, server):
     from playwright.sync_api import expect
 
