@@ -203,9 +203,8 @@ def _error(message: str) -> int:
 def handle(args: argparse.Namespace) -> int:
     """Run ``report``: measure, score, write runs, Markdown and plots."""
     from eval import report, scoring
-    from eval.runner import BUILTIN_QUESTIONS, write_run
-    from eval.sets import get_set, index_for
-    from index.build import ensure_builtin_index
+    from eval.runner import write_run
+    from eval.sets import get_set, questions_and_index
     from index.config import data_home
     from index.embedding import ModelUnavailable
     from index.store import IndexLoadError
@@ -214,15 +213,12 @@ def handle(args: argparse.Namespace) -> int:
     if not _NAME_RE.match(args.name):
         return _error(f"--name {args.name!r}: use letters, digits, '.', '_' or '-' only")
     try:
-        qset = get_set(args.qset) if args.qset else None
-        if qset and args.name == DEFAULT_NAME:
-            args.name = qset.name
-        questions_path = Path(args.questions or (qset.questions if qset else BUILTIN_QUESTIONS))
+        if args.qset and args.name == DEFAULT_NAME:
+            args.name = get_set(args.qset).name
+        questions_path, index_dir = questions_and_index(args.qset, args.questions, args.index)
         items = scoring.load_questions(questions_path)
         if not items:
             raise ValueError(f"{questions_path}: no questions found")
-        index_dir = Path(args.index) if args.index else (
-            index_for(qset) if qset else ensure_builtin_index())
         engine = QAEngine.from_path(index_dir, QAConfig())
         commit = git_commit()  # the code as loaded, before anyone can commit mid-run
         started_load = _load()

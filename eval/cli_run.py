@@ -27,18 +27,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from eval.runner import BUILTIN_QUESTIONS, run_questions, write_run
+    from eval.runner import run_questions, write_run
     from eval.scoring import load_questions
-    from eval.sets import get_set, index_for
-    from index.build import ensure_builtin_index
+    from eval.sets import questions_and_index
     from index.store import IndexLoadError
     from qa.engine import QAEngine
 
     try:
-        qset = get_set(args.qset) if args.qset else None
-        items = load_questions(args.questions or (qset.questions if qset else BUILTIN_QUESTIONS))
-        engine = QAEngine.from_path(
-            args.index or (index_for(qset) if qset else ensure_builtin_index()))
+        questions, index = questions_and_index(args.qset, args.questions, args.index)
+        items = load_questions(questions)
+        engine = QAEngine.from_path(index)
     except (ValueError, OSError, IndexLoadError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -59,3 +59,18 @@ def index_for(qset: QuestionSet) -> Path:
         return ensure_builtin_index()
     return ensure_index([qset.corpus_path], data_home() / "index" / f"eval-{qset.corpus_path.stem}",
                         label=f"the index of {qset.corpus}")
+
+
+def questions_and_index(name: str | None, questions: Path | None,
+                        index: Path | None) -> tuple[Path, Path]:
+    """What ``--set``/``--questions``/``--index`` name: explicit paths win, then the set's
+    own, then the built-in set on the built-in index."""
+    from eval.runner import BUILTIN_QUESTIONS
+    from index.build import ensure_builtin_index
+
+    qset = get_set(name) if name else None
+    if questions is None:
+        questions = qset.questions if qset else BUILTIN_QUESTIONS
+    if index is None:
+        index = index_for(qset) if qset else ensure_builtin_index()
+    return Path(questions), Path(index)

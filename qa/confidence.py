@@ -29,11 +29,10 @@ def places() -> tuple[str, ...]:
     return tuple(x.strip() for x in lines if x.strip() and not x.startswith("#"))
 
 
-def foreign_places(question: str, title: str, passage: str) -> list[str]:
-    """Places named in the question that neither the report's scope nor the passage names.
-
-    ``title`` is the report's scope: its title, or :func:`report_scope`."""
-    return [p for p in places() if p in question and p not in title and p not in passage]
+def foreign_places(question: str, scope: str, passage: str) -> list[str]:
+    """Places named in the question that neither the report's scope (its title, or
+    :func:`report_scope`) nor the passage names."""
+    return [p for p in places() if p in question and p not in scope and p not in passage]
 
 
 _NATIONAL = re.compile(r"代表国务院|国务院总理")

@@ -28,6 +28,7 @@ from index.fusion import rrf
 from index.search import HybridIndex
 from index.types import Hit
 from qa.answer import (
+    SentenceScore,
     char_overlap,
     content_bigrams,
     content_chars,
@@ -124,6 +125,7 @@ class _Scored:
     best_span: tuple[int, int] | None
     best_sentence_score: float
     year: float
+    sentences: tuple[SentenceScore, ...] = ()  # every sentence's score, in passage order
 
 
 class QAEngine:
@@ -286,8 +288,7 @@ class QAEngine:
         best_chunk = idx.chunks[best.pos]
         span = best.best_span or (0, len(best_chunk.text))
         if english and cfg.sentence_dense > 0:
-            span = self._dense_sentence(best_chunk, qvec, weights, intent, numeric, unit,
-                                        understood) or span
+            span = self._dense_sentence(best_chunk, best.sentences, qvec) or span
         span = self._answer_span(best_chunk.text, span, weights, tokenize, numeric, listing,
                                  unit)
         evidence = self._evidence(understood, base_tokens, missing, unit, best, best_chunk,
@@ -336,21 +337,15 @@ class QAEngine:
         dense = (cos - top_cos) / cfg.dense_scale if cfg.dense_scale > 0 else cos
         score = (cfg.w_dense * dense + cfg.w_coverage * coverage + cfg.w_sentence * sent_score
                  + cfg.w_chars * chars + cfg.w_year * year)
-        return _Scored(pos, score, cos, coverage, best.span if best else None, sent_score, year)
+        return _Scored(pos, score, cos, coverage, best.span if best else None, sent_score, year,
+                       tuple(sents))
 
-    def _dense_sentence(self, chunk: Chunk, qvec: np.ndarray, weights: dict[str, float],
-                        intent: YearIntent, numeric: bool, unit: str | None,
-                        question: str) -> tuple[int, int] | None:
+    def _dense_sentence(self, chunk: Chunk, sentences: tuple[SentenceScore, ...],
+                        qvec: np.ndarray) -> tuple[int, int] | None:
         """The answer sentence of ``chunk`` when the question's words say little (English):
         the lexical sentence score plus the model's similarity of question and sentence."""
-        idx = self.index
-        report_year = idx.documents[chunk.doc_id].year
-        sents = score_sentences(
-            chunk.text, weights, self.tokenize, numeric,
-            lambda s: sentence_year_signal(s, chunk.year, report_year, intent),
-            content_bigrams(question), unit)
         # the model only re-weighs the lexically closest few: each sentence embedded costs
-        sents = sorted(sents, key=lambda x: -x.score)[: self.config.sentence_dense_top]
+        sents = sorted(sentences, key=lambda x: -x.score)[: self.config.sentence_dense_top]
         if len(sents) < 2:
             return None
         cos = np.stack([self._sentence_vector(chunk.text[a:b]) for a, b in
