@@ -1,4 +1,4 @@
-"""Read report files (txt, md, jsonl, pdf, docx, or folders of them) into Documents.
+"""Read report files (txt, md, jsonl, pdf, docx, html, or folders of them) into Documents.
 
 A bad file never stops the corpus: it becomes a ``CorpusProblem`` naming the file and
 the reason, and the other files still load.
@@ -12,11 +12,12 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
+from corpus.html import html_to_text
 from corpus.layout import repair_layout
 from corpus.structure import build_document, infer_report_year, year_from_title
 from corpus.types import CorpusError, CorpusProblem, Document, LoadResult
 
-SUPPORTED = (".txt", ".md", ".jsonl", ".pdf", ".docx")
+SUPPORTED = (".txt", ".md", ".jsonl", ".pdf", ".docx", ".html", ".htm")
 BUILTIN_DIR = Path(__file__).resolve().parent / "data"
 _FRONT = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 
@@ -188,6 +189,16 @@ def _read_docx(path: Path) -> list[Document]:
                       hard_wrapped=False)]
 
 
+def _read_html(path: Path) -> list[Document]:
+    text, _ = decode_bytes(path.read_bytes())
+    page = html_to_text(text)
+    if not page.body.strip():
+        raise _FileProblem("the web page has no text")
+    title = page.title or _guess_title(page.body, path.stem)
+    return [_make_doc(path.stem, title, str(path), year_from_title(title), page.body,
+                      hard_wrapped=False)]
+
+
 def _expand(paths: Iterable[Path], problems: list[CorpusProblem]) -> list[Path]:
     files: list[Path] = []
     for p in paths:
@@ -219,6 +230,8 @@ def load_corpus(paths: Iterable[str | Path]) -> LoadResult:
                 new = _read_pdf(f)
             elif suffix == ".docx":
                 new = _read_docx(f)
+            elif suffix in (".html", ".htm"):
+                new = _read_html(f)
             else:
                 raise _FileProblem(f"unsupported file type {suffix!r}; use {', '.join(SUPPORTED)}")
         except _FileProblem as e:

@@ -229,3 +229,69 @@ def test_docx_short_paragraphs_stay_separate(tmp_path):
     d.save(str(path))
     (doc,) = load_corpus([path]).documents
     assert [doc.text[p.start:p.end] for p in doc.paragraphs] == items
+
+
+# ----- HTML ---------------------------------------------------------------------------------
+
+PAGE = """<!DOCTYPE html><html><head><meta charset="gb2312">
+<title>某盟2024年政府工作报告_某盟行政公署门户网站</title>
+<script>var tpl = "<p>不是正文</p>";</script><style>p { text-indent: 2em }</style></head>
+<body><div class="nav"><ul><li><a href="/">首页</a></li><li><a>政务公开</a></li>
+<li><a>办事服务</a></li><li><a>互动交流</a></li></ul></div>
+<div id="content">
+<p>各位代表：</p>
+<h2>一、2023年工作回顾</h2>
+<p>过去一年，全盟地区生产总值增长6.8%，&ldquo;双碳&rdquo;工作扎实推进，
+新增就业1.2万人。</p>
+<h2>二、2024年重点工作</h2>
+<h3>（一）扩大有效投资</h3>
+<p>全年实施重点项目150个&nbsp;，完成投资300亿元。<br>新建5G基站800个。</p>
+</div>
+<footer>版权所有 某盟行政公署 备案号12345678</footer>
+<div class="links">网站地图 | 联系我们 | 无障碍浏览</div></body></html>"""
+
+
+def test_html_page_keeps_the_report_and_drops_the_site(tmp_path):
+    path = tmp_path / "league-2024.html"
+    path.write_bytes(PAGE.encode("gb18030"))  # government pages are often GBK
+    result = load_corpus([path])
+    assert result.problems == ()
+    (doc,) = result.documents
+    assert (doc.id, doc.title, doc.year) == ("league-2024", "某盟2024年政府工作报告", 2024)
+    for junk in ("首页", "不是正文", "text-indent", "版权所有", "网站地图", "#", "&"):
+        assert junk not in doc.text
+    assert "“双碳”工作扎实推进，" in doc.text  # entities decoded, wrapped source line joined
+    assert [h.title for h in doc.headings] == [
+        "一、2023年工作回顾", "二、2024年重点工作", "（一）扩大有效投资"]
+    chunks = chunk_document(doc)
+    for c in chunks:
+        assert doc.text[c.start:c.end] == c.text
+    by_text = {c.text: c for c in chunks}
+    review = next(c for t, c in by_text.items() if "6.8%" in t)
+    assert (review.section, review.year) == (("一、2023年工作回顾",), 2023)
+    plan = next(c for t, c in by_text.items() if "5G基站800个" in t)
+    assert plan.year == 2024 and plan.section[-1] == "（一）扩大有效投资"
+    assert "完成投资300亿元。" in plan.text or any("300亿元" in t for t in by_text)
+
+
+def test_html_without_paragraph_tags_keeps_every_block(tmp_path):
+    path = tmp_path / "plain.htm"
+    path.write_text("<html><body><div>各位代表：</div><div>全年新建高标准农田"
+                    "100万亩。</div><div>新增城镇就业2万人。</div></body></html>",
+                    encoding="utf-8")
+    (doc,) = load_corpus([path]).documents
+    assert "全年新建高标准农田100万亩。" in doc.text and "新增城镇就业2万人。" in doc.text
+    assert doc.title == "plain"  # no <title>, and a salutation is no title: the file name
+
+
+def test_html_bad_files_are_problems(tmp_path):
+    empty = tmp_path / "empty.html"
+    empty.write_text("<html><head><script>x()</script></head><body> </body></html>",
+                     encoding="utf-8")
+    binary = tmp_path / "image.html"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    result = load_corpus([empty, binary])
+    assert result.documents == ()
+    problems = {p.source: p.message for p in result.problems}
+    assert problems[str(empty)] == "the web page has no text"
+    assert "binary" in problems[str(binary)]
