@@ -306,6 +306,8 @@ class QAEngine:
         extra = {"evidence": evidence.to_json(),
                  "year_intent": intent.kind, "expansions": expansions + lex_terms}
         if not answered:
+            if evidence.year_absent:
+                notices = (*notices, self._year_notice(best_chunk, intent))
             return Answer(display, understood, False, "", NOT_FOUND, tuple(cites),
                           notices=notices, confidence=confidence, extra=extra)
         a, b = span
@@ -313,6 +315,14 @@ class QAEngine:
         keys = tuple(figure_spans(text))
         return Answer(display, understood, True, text, text, tuple(cites), 1, keys,
                       notices, confidence, extra)
+
+    def _year_notice(self, chunk: Chunk, intent: YearIntent) -> str:
+        """Why a question about another year is declined: which years the report covers."""
+        y = self.index.documents[chunk.doc_id].year or 0
+        t = intent.target_year(y)
+        return (f"这是{y}年的政府工作报告，回顾{y - 1}年、部署{y}年，没有讲{t}年。"
+                f" / This is the {y} report: it reviews {y - 1} and plans {y}; "
+                f"it says nothing about {t}.")
 
     def _score(self, pos: int, cos: float, weights: dict[str, float], intent: YearIntent,
                numeric: bool, tokenize, query_chars: frozenset[str], top_cos: float,

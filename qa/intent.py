@@ -24,6 +24,14 @@ _PREVIOUS_WORDS = re.compile(
     r"did\b|was\b|were\b|achieved|grew\b|produced\b", re.I
 )
 _ABS_YEAR = re.compile(r"((?:19|20)\d{2})\s*(?:年|\b)")
+# years counted from the report's own: 明年 in a 2023 report is 2024, 前年 is 2021
+_RELATIVE_WORDS = (
+    (re.compile(r"大后年"), 3), (re.compile(r"后年"), 2),
+    (re.compile(r"明年|下一年|来年|next year", re.I), 1),
+    (re.compile(r"大前年"), -3),
+    (re.compile(r"(?<!大)前年|the year before last|two years ago", re.I), -2),
+)
+RELATIVE = "relative"  # 明年, 前年: ``YearIntent.year`` holds the offset from the report year
 _NUMBER_WORDS = re.compile(
     r"多少|几[个项条家万亿千百%]?|多大|多高|多快|比例|比重|百分之|增速|增长率|增幅|涨幅|规模|产量|"
     r"产值|目标|数量|人数|how (?:many|much)|what (?:percentage|share|proportion)|rate\b|"
@@ -47,7 +55,8 @@ ENGLISH_WORD = re.compile(r"[a-z][a-z&\-]*", re.I)
 
 @dataclass(frozen=True)
 class YearIntent:
-    """``kind`` is CURRENT, PREVIOUS, "absolute" (a calendar year) or None (not asked)."""
+    """``kind`` is CURRENT, PREVIOUS, "absolute" (``year`` is a calendar year), RELATIVE
+    (``year`` is an offset from the report's year) or None (not asked)."""
 
     kind: str | None
     year: int | None = None
@@ -62,14 +71,20 @@ class YearIntent:
             return report_year
         if self.kind == PREVIOUS:
             return report_year - 1
+        if self.kind == RELATIVE and self.year is not None:
+            return report_year + self.year
         return None
 
 
 def year_intent(question: str) -> YearIntent:
-    """Which year the question is about; an explicit calendar year wins over 今年/去年."""
+    """Which year the question is about; an explicit calendar year wins over 明年/前年,
+    which win over 今年/去年 (明年的目标 is about next year, whatever 目标 suggests)."""
     m = _ABS_YEAR.search(question)
     if m:
         return YearIntent("absolute", int(m.group(1)))
+    for pattern, offset in _RELATIVE_WORDS:
+        if pattern.search(question):
+            return YearIntent(RELATIVE, offset)
     prev = _PREVIOUS_WORDS.search(question)
     cur = _CURRENT_WORDS.search(question)
     if prev and not cur:

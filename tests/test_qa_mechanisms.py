@@ -26,6 +26,7 @@ from qa.engine import EMPTY, NOT_FOUND, QAConfig
 from qa.intent import (
     CURRENT,
     PREVIOUS,
+    RELATIVE,
     YearIntent,
     asked_unit,
     asks_figure,
@@ -78,6 +79,22 @@ def test_year_intent_none(question):
     intent = year_intent(question)
     assert intent.kind is None and intent.year is None
     assert intent.target_year(2023) is None
+
+
+@pytest.mark.parametrize(("question", "offset"), [
+    ("明年GDP目标", 1), ("What is next year's GDP target?", 1), ("后年粮食产量", 2),
+    ("前年煤炭产量", -2), ("coal output the year before last", -2)])
+def test_year_intent_years_beyond_the_report(question, offset):
+    intent = year_intent(question)
+    assert intent == YearIntent(RELATIVE, offset)
+    assert intent.target_year(2023) == 2023 + offset
+    assert intent.target_year(None) is None
+
+
+def test_next_year_wins_over_target_words():
+    # 目标 alone reads as this year; 明年的目标 is about next year
+    assert year_intent("明年的目标是多少").target_year(2023) == 2024
+    assert year_intent("今年目标").target_year(2023) == 2023
 
 
 def test_explicit_year_wins_over_relative_word():
@@ -452,6 +469,16 @@ def test_a_year_the_report_never_names_is_declined(engine):
         assert not ans.answered and ans.message == NOT_FOUND, q
     # the report's own year and the year it reviews are not "absent"
     assert engine.ask("2022年煤炭产量").extra["evidence"]["year_absent"] is False
+
+
+def test_next_year_is_declined_with_the_years_the_report_covers(engine):
+    ans = engine.ask("明年GDP增长目标是多少")
+    assert ans.extra["evidence"]["year_absent"] is True
+    assert not ans.answered and ans.message == NOT_FOUND
+    assert any("2023年的政府工作报告" in n and "2024年" in n for n in ans.notices)
+    # the same words about this year are answered, with no such notice
+    ans = engine.ask("今年GDP增长目标是多少")
+    assert ans.answered and "6%左右" in ans.answer and ans.notices == ()
 
 
 # ----- the figure asked for, in the unit asked for --------------------------------------
