@@ -72,6 +72,7 @@ def figure_spans(text: str) -> list[Span]:
 # counting word, stands in for any other (40个企业 answers 多少家企业).
 _COUNTS = ("家", "所", "项", "条", "座", "套", "辆", "次", "列", "台", "批", "户", "处", "件")
 _UNIT_FORMS = {"度": ("度", "千瓦时"), "人": ("人", "名", "位"), "公里": ("公里", "千米", "米"),
+               "亩": ("亩", "公顷"),
                **{c: (c, "个") for c in _COUNTS}}
 
 

@@ -107,10 +107,25 @@ def asks_figure(question: str) -> bool:
     return bool(_FIGURE_WORDS.search(question))
 
 
+# 多少高标准农田 asks for 亩 though it names no unit: what a measured thing is counted in
+# (not for a change or a share: 就业增长多少 wants a percentage)
+_CHANGE_OR_SHARE = re.compile(r"增长|增速|增幅|提高|下降|降低|比例|比重|百分|率|占")
+_COUNTED_IN = (
+    (re.compile(r"农田|耕地|造林|种草|饲草|盐碱地|设施农业|草原|面积"), "亩"),
+    (re.compile(r"公路|铁路|高速|管网|里程"), "公里"),
+    (re.compile(r"发电量|电量|用电|发了多少电|发电"), "度"),
+    (re.compile(r"人口|就业|人才|毕业生|游客|人数"), "人"),
+    (re.compile(r"企业|公司|首店"), "家"),
+)
+
+
 def asked_unit(question: str) -> str | None:
-    """The unit named right after 多少/几 (``多少吨`` -> 吨, ``多少钱`` -> 元), if any."""
+    """The unit named right after 多少/几 (``多少吨`` -> 吨, ``多少钱`` -> 元), else the one
+    the thing asked about is counted in (``去年建了多少高标准农田`` -> 亩), if any."""
     m = _ASKED_UNIT.search(question)
     if not m:
+        if _FIGURE_WORDS.search(question) and not _CHANGE_OR_SHARE.search(question):
+            return next((u for pat, u in _COUNTED_IN if pat.search(question)), None)
         return None
     unit = m.group(1) or m.group(2)
     return _UNIT_ALIASES.get(unit, unit)
@@ -217,3 +232,4 @@ def expand_terms(question: str) -> list[str]:
     for key in matched_keys(question):
         out.extend(t for t in table[key] if t not in out and t not in question)
     return out
+

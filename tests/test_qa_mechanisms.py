@@ -486,9 +486,18 @@ def test_next_year_is_declined_with_the_years_the_report_covers(engine):
     ("鄂榆延高铁总投资多少钱", "元"), ("今年打算引进几位院士", "人"), ("去年稀土产量多少吨", "吨"),
     ("今年新建多少所幼儿园", "所"), ("去年发电多少亿度", "度"), ("今年GDP增长目标是多少", None),
     ("报告说内蒙古发展有哪几方面的难处", None),
+    # no unit named: the one the thing asked about is counted in, unless a change is asked
+    ("去年建了多少高标准农田", "亩"), ("今年要修多少公路", "公里"), ("去年发了多少电", "度"),
+    ("内蒙古有多少人口", "人"), ("城镇新增就业增长多少", None), ("就业率是多少", None),
 ])
 def test_asked_unit(question, unit):
     assert asked_unit(question) == unit
+
+
+def test_a_unit_counted_in_picks_the_sentence_with_that_figure(engine):
+    # 高标准农田建设11条 (policy articles) also has a figure; 400万亩 is the one in 亩
+    ans = engine.ask("去年建了多少高标准农田")
+    assert ans.answered and "400万亩" in ans.answer, ans.answer
 
 
 def test_has_figure_needs_the_unit_asked_for():
