@@ -38,6 +38,7 @@ from qa.answer import (
     narrow_answer,
     score_sentences,
     sentence_year_signal,
+    speaks_of_period,
     term_spans,
 )
 from qa.confidence import (
@@ -341,7 +342,9 @@ class QAEngine:
                                 content_bigrams(query_chars_text), unit)
         best = max(sents, key=lambda s: s.score, default=None)
         sent_score = best.score if best else 0.0
-        year = year_signal(chunk.text) if chunk.year is not None else 0.0
+        # a passage of unknown year still speaks of a period (十五五时期) rather than a year
+        year = (year_signal(chunk.text) if chunk.year is not None or speaks_of_period(chunk.text)
+                else 0.0)
         cfg = self.config
         chars = char_overlap(query_chars, chunk.text)
         dense = (cos - top_cos) / cfg.dense_scale if cfg.dense_scale > 0 else cos

@@ -31,6 +31,8 @@ _RELATIVE_WORDS = (
     (re.compile(r"大前年"), -3),
     (re.compile(r"(?<!大)前年|the year before last|two years ago", re.I), -2),
 )
+_PERIOD = re.compile(r"十[一二三四五六七八九]五|(?:今后|未来|过去)五年|五年来|年均|五年规划")
+_THIS_OR_LAST = re.compile(r"今年|本年|去年|上一?年|this year|last year", re.I)
 RELATIVE = "relative"  # 明年, 前年: ``YearIntent.year`` holds the offset from the report year
 _NUMBER_WORDS = re.compile(
     r"多少|几[个项条家万亿千百%]?|多大|多高|多快|比例|比重|百分之|增速|增长率|增幅|涨幅|规模|产量|"
@@ -82,6 +84,8 @@ def year_intent(question: str) -> YearIntent:
     m = _ABS_YEAR.search(question)
     if m:
         return YearIntent("absolute", int(m.group(1)))
+    if _PERIOD.search(question) and not _THIS_OR_LAST.search(question):
+        return YearIntent(None)  # 十五五时期的目标: a five-year period, no single year
     for pattern, offset in _RELATIVE_WORDS:
         if pattern.search(question):
             return YearIntent(RELATIVE, offset)

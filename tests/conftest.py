@@ -38,3 +38,13 @@ def national_engine():
     from qa.engine import QAEngine
 
     return QAEngine.from_path(index_for(get_set("national2024")))
+
+
+@pytest.fixture(scope="session")
+def guangdong_engine():
+    """A QAEngine over Guangdong's 2026 report (an evaluation corpus), built if missing: a
+    report in the first year of a five-year plan, whose 十五五 goals read like targets."""
+    from eval.sets import get_set, index_for
+    from qa.engine import QAEngine
+
+    return QAEngine.from_path(index_for(get_set("guangdong2026")))

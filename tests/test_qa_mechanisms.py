@@ -91,6 +91,35 @@ def test_year_intent_years_beyond_the_report(question, offset):
     assert intent.target_year(None) is None
 
 
+@pytest.mark.parametrize("question", ["十五五时期GDP年均增长目标是多少", "今后五年的目标",
+                                      "过去五年粮食产量年均增长多少"])
+def test_a_five_year_period_is_no_single_year(question):
+    assert year_intent(question).kind is None
+
+
+def test_a_five_year_period_is_a_farther_miss_than_the_other_year():
+    goal = "“十五五”时期经济社会发展的主要目标是：地区生产总值年均增长5%左右。"
+    this_year = "今年经济社会发展的主要预期目标是：地区生产总值增长4.5%—5%。"
+    review = "五年来，全区地区生产总值年均增长5.3%。"
+    last_year = "去年地区生产总值增长3.9%。"
+    ask = year_intent("今年GDP目标")
+    assert sentence_year_signal(this_year, 2026, 2026, ask) == 1.0
+    assert sentence_year_signal(last_year, 2026, 2026, ask) == -1.0
+    assert sentence_year_signal(goal, None, 2026, ask) == -2.0
+    assert sentence_year_signal(review, 2025, 2026, year_intent("去年GDP增长多少")) == -2.0
+    # a question about the period itself gets no year signal either way
+    assert sentence_year_signal(goal, None, 2026, year_intent("十五五时期GDP目标")) == 0.0
+    # 今年 in the sentence wins: 今年是“十五五”开局之年 speaks of this year
+    assert sentence_year_signal("今年是“十五五”开局之年，五年来成绩显著。", 2026, 2026, ask) == 1.0
+
+
+def test_this_years_target_beats_the_five_year_goal(guangdong_engine):
+    ans = guangdong_engine.ask("广东今年GDP增长目标是多少")
+    assert ans.answered and "4.5%—5%" in ans.answer, ans.answer
+    ans = guangdong_engine.ask("十五五时期广东GDP年均增长目标是多少")
+    assert ans.answered and "年均增长5%左右" in ans.answer, ans.answer
+
+
 def test_next_year_wins_over_target_words():
     # 目标 alone reads as this year; 明年的目标 is about next year
     assert year_intent("明年的目标是多少").target_year(2023) == 2024
