@@ -102,6 +102,9 @@ class QAConfig:
     w_chars: float = 1.0
     w_year: float = 0.3
     w_rrf: float = 0.5
+    # question words every report title names (内蒙古, 2023) weigh this much of their idf:
+    # they match passages that merely name the region, not ones that answer
+    scope_weight: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -252,6 +255,8 @@ class QAEngine:
             weights[t] = max(weights.get(t, 0.0), idx.bm25.idf(t))
         for t in exp_tokens + lex_tokens:
             weights[t] = max(weights.get(t, 0.0), cfg.expansion_weight * idx.bm25.idf(t))
+        for t in self._scope_words(base_tokens):
+            weights[t] *= cfg.scope_weight
         # words the corpus never uses still carry meaning: they count as not covered
         missing = set(self._missing_words(understood, base_tokens))
         for t in missing:
@@ -316,6 +321,13 @@ class QAEngine:
         keys = tuple(figure_spans(text))
         return Answer(display, understood, True, text, text, tuple(cites), 1, keys,
                       notices, confidence, extra)
+
+    def _scope_words(self, tokens: list[str]) -> list[str]:
+        """Question words every report's title names (内蒙古 in a question to the Inner
+        Mongolia report): they tell no passage from another."""
+        titles = [d.title for d in self.documents()]
+        return [t for t in dict.fromkeys(tokens)
+                if len(t) >= 2 and titles and all(t in title for title in titles)]
 
     def _year_notice(self, chunk: Chunk, intent: YearIntent) -> str:
         """Why a question about another year is declined: which years the report covers."""

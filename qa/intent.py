@@ -183,10 +183,22 @@ def matched_keys(question: str) -> list[str]:
     q = question.lower()
     words = ENGLISH_WORD.findall(q)
     single, phrase = set(words), f" {' '.join(words)} "
+    taken = [False] * len(q)
+    chinese = set()
+    # longest Chinese keys first: 收入 inside 财政收入 is that word, not 收入 on its own
+    for key in sorted((k for k, _ in _synonyms() if not k.isascii()), key=len, reverse=True):
+        start, found = q.find(key), False
+        while start >= 0:
+            if not all(taken[start:start + len(key)]):
+                found = True
+                taken[start:start + len(key)] = [True] * len(key)
+            start = q.find(key, start + 1)
+        if found:
+            chinese.add(key)
     out = []
     for key, _ in _synonyms():
         if not key.isascii():
-            hit = key in q
+            hit = key in chinese
         else:
             hit = f" {key} " in phrase if " " in key else key in single
         if hit:

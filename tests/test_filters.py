@@ -57,3 +57,10 @@ def test_chat_layer_filters_and_choices(two_report_engine):
     assert {h["doc_id"] for h in out["hits"]} == {"zj-2022"}
     with pytest.raises(ValueError, match="year"):
         chat.api_ask(two_report_engine, "新增就业", "[]", "", "twenty")
+
+
+def test_a_word_only_some_titles_name_still_tells_reports_apart(two_report_engine):
+    # 广东 names one of the two reports: it keeps its full weight and finds that report
+    assert two_report_engine._scope_words(two_report_engine.tokenize("广东地区生产总值目标")) == []
+    ans = two_report_engine.ask("广东地区生产总值增长目标")
+    assert ans.citations[0].doc_id == "gd-2023"

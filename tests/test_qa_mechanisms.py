@@ -181,6 +181,13 @@ def test_everyday_words_expand_to_report_terms():
     assert expand_terms("煤炭") == []  # the report term itself needs no expansion
 
 
+def test_a_longer_everyday_word_wins_over_the_word_inside_it():
+    # 收入 alone means people's income (居民收入); inside 财政收入 it is the budget's
+    assert "一般公共预算收入" in expand_terms("今年财政收入目标")
+    assert "居民收入" not in expand_terms("今年财政收入目标")
+    assert "居民收入" in expand_terms("今年收入能涨多少")
+
+
 def test_english_words_expand_to_report_terms():
     assert "煤炭" in expand_terms("How much coal did Inner Mongolia produce last year?")
     # English keys match whole words only: "coal" inside "charcoals" is not the word coal
@@ -612,3 +619,17 @@ def test_questions_with_polite_words_are_still_answered(engine, question):
     assert smalltalk_kind(question) is None
     ans = engine.ask(question)
     assert ans.answered and ans.citations
+
+
+# ----- the report's own name in a question --------------------------------------------
+def test_the_reports_own_region_and_year_are_scope_words(engine):
+    # search-mode tokens: 内蒙古 and its parts
+    assert engine._scope_words(engine.tokenize("内蒙古2023年粮食产量目标")) == [
+        "内蒙", "蒙古", "内蒙古", "2023"]
+    assert engine._scope_words(engine.tokenize("广东粮食产量")) == []
+
+
+def test_the_region_name_does_not_pull_an_unrelated_passage(engine):
+    # every passage naming 内蒙古 used to score on it; the one about manufacturing answers
+    ans = engine.ask("制造业在内蒙古工业里是什么地位")
+    assert ans.answered and "制造业是我区工业的短板" in ans.answer, ans.answer
