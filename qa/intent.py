@@ -182,7 +182,9 @@ def matched_keys(question: str) -> list[str]:
     (``rare earth``)."""
     q = question.lower()
     words = ENGLISH_WORD.findall(q)
-    single, phrase = set(words), f" {' '.join(words)} "
+    parts = [p for w in words for p in w.split("-") if p]  # deficit-to-gdp: gdp is a word
+    single, phrase = set(words) | set(parts), f" {' '.join(words)} "
+    phrase_parts = f" {' '.join(parts)} "
     taken = [False] * len(q)
     chinese = set()
     # longest Chinese keys first: 收入 inside 财政收入 is that word, not 收入 on its own
@@ -200,7 +202,8 @@ def matched_keys(question: str) -> list[str]:
         if not key.isascii():
             hit = key in chinese
         else:
-            hit = f" {key} " in phrase if " " in key else key in single
+            hit = (f" {key} " in phrase or f" {key} " in phrase_parts) if " " in key \
+                else key in single
         if hit:
             out.append(key)
     return out
@@ -232,7 +235,9 @@ def english_content_words(question: str) -> list[str]:
     words = ENGLISH_WORD.findall(question.lower())
     return [w for w in dict.fromkeys(words)
             if len(w) > 2 and w not in _ENGLISH_STOP and w not in key_words
-            and not any(w.startswith(k) or k.startswith(w) for k in key_words)]
+            and not any(w.startswith(k) or k.startswith(w) for k in key_words)
+            and not ("-" in w and all(p in key_words or p in _ENGLISH_STOP or len(p) <= 2
+                                      for p in w.split("-")))]
 
 
 def key_terms(question: str) -> list[tuple[str, ...]]:

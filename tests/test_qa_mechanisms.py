@@ -32,6 +32,7 @@ from qa.intent import (
     asks_figure,
     expand_terms,
     is_scaffolding,
+    matched_keys,
     year_intent,
 )
 from qa.smalltalk import GREETING, HELP, TASK, THANKS, smalltalk_kind
@@ -192,6 +193,12 @@ def test_english_words_expand_to_report_terms():
     assert "煤炭" in expand_terms("How much coal did Inner Mongolia produce last year?")
     # English keys match whole words only: "coal" inside "charcoals" is not the word coal
     assert "煤炭" not in expand_terms("charcoals")
+
+
+def test_english_keys_inside_hyphenated_words():
+    assert "gdp" in matched_keys("What is the deficit-to-GDP ratio this year?")
+    # the State Council's report says 国内生产总值 where a province says 地区生产总值
+    assert {"地区生产总值", "国内生产总值"} <= set(expand_terms("今年GDP目标"))
 
 
 def test_english_question_finds_the_coal_figure(engine):
