@@ -44,6 +44,11 @@ class BM25:
         """The term's idf (0 for a term no passage contains)."""
         return self._idf.get(term, 0.0)
 
+    def passages_with(self, term: str) -> np.ndarray:
+        """Indices of the passages containing ``term`` (ascending; empty when none)."""
+        post = self._post.get(term)
+        return post[0] if post is not None else np.zeros(0, dtype=np.int64)
+
     def median_idf(self) -> float:
         """Median idf over the vocabulary: a neutral weight for a word the corpus lacks."""
         vals = sorted(self._idf.values())

@@ -63,6 +63,7 @@ from qa.intent import (
     is_scaffolding,
     key_terms,
     matched_keys,
+    names_year,
     wants_list,
     wants_number,
     year_intent,
@@ -243,7 +244,9 @@ class QAEngine:
         idx = self.index
         tokenize = self.tokenize
         base_tokens = tokenize(understood)
-        expansions = expand_terms(understood)
+        # a report term this corpus never uses adds nothing, not even its parts (国内生产总值
+        # in a provincial report would otherwise match 国内 in 国内外市场)
+        expansions = [e for e in expand_terms(understood) if self._uses(e)]
         english = is_mostly_english(understood)
         lexicon = self._english_groups(understood) if english else []
         lex_terms = [t for _, g in lexicon for t in g if t not in expansions]
@@ -321,6 +324,16 @@ class QAEngine:
         keys = tuple(figure_spans(text))
         return Answer(display, understood, True, text, text, tuple(cites), 1, keys,
                       notices, confidence, extra)
+
+    def _uses(self, term: str) -> bool:
+        """Whether some passage contains ``term`` (looked up among the passages holding
+        all of its words, so a large corpus is not scanned)."""
+        bm25 = self.index.bm25
+        toks = self.tokenize(term)
+        if not toks:
+            return False
+        ids = functools.reduce(np.intersect1d, (bm25.passages_with(t) for t in toks))
+        return any(term in self.index.chunks[int(i)].text for i in ids)
 
     def _scope_words(self, tokens: list[str]) -> list[str]:
         """Question words every report's title names (内蒙古 in a question to the Inner
@@ -475,7 +488,7 @@ class QAEngine:
         year_mismatch = year_absent = False
         if report_year is not None and target is not None:
             if target not in (report_year, report_year - 1):
-                year_absent = str(target) not in doc.text
+                year_absent = not names_year(doc.text, target)
             else:
                 year_mismatch = sentence_year_signal(answer, chunk.year, report_year,
                                                      intent) < 0

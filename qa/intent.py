@@ -78,6 +78,17 @@ class YearIntent:
         return None
 
 
+_DIGIT_HAN = str.maketrans("0123456789", "〇一二三四五六七八九")
+
+
+def names_year(text: str, year: int) -> bool:
+    """Whether ``text`` names ``year``, in digits (2035年) or in characters (二〇三五年,
+    also written with ○ or 零)."""
+    han = str(year).translate(_DIGIT_HAN)
+    return any(form in text for form in
+               (str(year), han, han.replace("〇", "○"), han.replace("〇", "零")))
+
+
 def year_intent(question: str) -> YearIntent:
     """Which year the question is about; an explicit calendar year wins over 明年/前年,
     which win over 今年/去年 (明年的目标 is about next year, whatever 目标 suggests)."""

@@ -33,6 +33,7 @@ from qa.intent import (
     expand_terms,
     is_scaffolding,
     matched_keys,
+    names_year,
     year_intent,
 )
 from qa.smalltalk import GREETING, HELP, TASK, THANKS, smalltalk_kind
@@ -121,6 +122,17 @@ def test_this_years_target_beats_the_five_year_goal(guangdong_engine):
     assert ans.answered and "年均增长5%左右" in ans.answer, ans.answer
 
 
+def test_a_year_may_be_named_in_characters():
+    assert names_year("从党的二十大到二〇三五年，基本实现社会主义现代化", 2035)
+    assert names_year("到二○三五年", 2035) and names_year("到2035年", 2035)
+    assert not names_year("从党的二十大到二〇三五年", 2030)
+
+
+def test_a_year_named_in_characters_is_not_absent(guangdong_engine):
+    ans = guangdong_engine.ask("到2035年广东要达到什么目标")
+    assert ans.extra["evidence"]["year_absent"] is False and ans.answered
+
+
 def test_next_year_wins_over_target_words():
     # 目标 alone reads as this year; 明年的目标 is about next year
     assert year_intent("明年的目标是多少").target_year(2023) == 2024
@@ -199,6 +211,13 @@ def test_english_keys_inside_hyphenated_words():
     assert "gdp" in matched_keys("What is the deficit-to-GDP ratio this year?")
     # the State Council's report says 国内生产总值 where a province says 地区生产总值
     assert {"地区生产总值", "国内生产总值"} <= set(expand_terms("今年GDP目标"))
+
+
+def test_a_report_term_the_corpus_never_uses_is_no_expansion(engine, national_engine):
+    # 国内生产总值 is the State Council's word; the Inner Mongolia report never uses it, and
+    # its parts (国内, 总值) must not stand in for it
+    assert "国内生产总值" not in engine.ask("今年GDP目标").extra["expansions"]
+    assert "国内生产总值" in national_engine.ask("今年GDP目标").extra["expansions"]
 
 
 def test_english_question_finds_the_coal_figure(engine):
