@@ -220,6 +220,14 @@ def test_a_report_term_the_corpus_never_uses_is_no_expansion(engine, national_en
     assert "国内生产总值" in national_engine.ask("今年GDP目标").extra["expansions"]
 
 
+def test_english_names_of_report_terms(engine):
+    # the usual English renderings of report terms, as phrases
+    assert "新能源汽车" in expand_terms("How many electric vehicles will be made?")
+    assert "城镇调查失业率" in expand_terms("surveyed urban unemployment target")
+    ans = engine.ask("How many unfinished homes were delivered last year?")
+    assert ans.answered and "保交楼1.05万套" in ans.answer, ans.answer
+
+
 def test_english_question_finds_the_coal_figure(engine):
     q = "How much coal did Inner Mongolia produce last year?"
     ans = engine.ask(q)
