@@ -75,7 +75,10 @@ def tradeoff(p: np.ndarray, y: np.ndarray,
 
 
 def best_threshold(p: np.ndarray, y: np.ndarray, max_wrong: float) -> tuple[float, float, float]:
-    """The threshold declining most unanswerable questions within ``max_wrong``."""
+    """Among thresholds wrongly declining at most ``max_wrong``, the one that best separates:
+    most unanswerable declined minus answerable wrongly declined (Youden's J), then most
+    declined. Maximising declines alone walks to the edge of the cap where the curve is flat
+    (one more question declined for several more wrongly declined)."""
     grid = tradeoff(p, y, [round(t, 2) for t in np.arange(0.05, 0.96, 0.01)])
     ok = [row for row in grid if row[2] <= max_wrong] or [grid[0]]
-    return max(ok, key=lambda r: (r[1], -r[2]))
+    return max(ok, key=lambda r: (round(r[1] - r[2], 9), r[1], -r[0]))

@@ -45,6 +45,15 @@ def test_threshold_respects_the_allowed_wrong_declines():
     assert best_threshold(p, y, max_wrong=0.01)[1] <= declined
 
 
+def test_threshold_prefers_separation_to_the_edge_of_the_cap():
+    # 10 unanswerable (y=0), 10 answerable; raising the threshold from 0.5 to 0.6 declines
+    # one more unanswerable question but wrongly declines two more answerable ones
+    p = np.array([0.1] * 6 + [0.45, 0.45, 0.55, 0.9] + [0.55, 0.55] + [0.9] * 8)
+    y = np.array([0.0] * 10 + [1.0] * 10)
+    t, declined, wrong = best_threshold(p, y, max_wrong=0.25)
+    assert (declined, wrong) == (0.8, 0.0) and 0.45 < t <= 0.55
+
+
 def test_fit_needs_both_classes():
     x, y = _separable()
     with pytest.raises(ValueError, match="both"):
