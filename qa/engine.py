@@ -423,7 +423,7 @@ class QAEngine:
         """English content words no vocabulary entry translates, each with the corpus words
         CC-CEDICT gives for it (none: the report has no word for it).
 
-        Two adjacent words that form a dictionary phrase (``base station`` → 基站), or whose
+        Two adjacent words that form a dictionary phrase (``night market`` → 夜市), or whose
         translations joined make a word of the corpus (``zero carbon`` → 零碳), are one
         group; so is a hyphenated word. A candidate counts when every token of it occurs in
         the corpus."""
