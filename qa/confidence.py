@@ -39,6 +39,23 @@ _NATIONAL = re.compile(r"代表国务院|国务院总理")
 _SALUTATION = re.compile(r"各位代表")
 
 
+def cover_end(text: str) -> int:
+    """Where a report's cover (title, meeting, speaker and date lines before 各位代表)
+    ends; 0 when there is none."""
+    m = _SALUTATION.search(text[:400])
+    return m.start() if m else 0
+
+
+_ABOUT_REPORT = re.compile(r"谁作|谁做|谁讲|报告人|哪天|哪一天|什么时候作|日期|哪次会议|哪届|"
+                           r"会议上|总理|省长|市长|主席|标题|题目|\bwho\b|\bdeliver|\btitle\b",
+                           re.I)
+
+
+def asks_about_report(question: str) -> bool:
+    """The question asks about the report itself (who gave it, when, at which meeting)."""
+    return bool(_ABOUT_REPORT.search(question))
+
+
 def report_scope(title: str, text: str) -> str:
     """The places a report speaks for: its title, its cover lines (the text before 各位代表,
     e.g. 在广东省第十四届人民代表大会…), and 全国 for the State Council's report."""

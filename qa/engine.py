@@ -43,8 +43,10 @@ from qa.answer import (
 )
 from qa.confidence import (
     Evidence,
+    asks_about_report,
     asks_when,
     asks_where,
+    cover_end,
     foreign_places,
     has_date,
     has_place,
@@ -290,7 +292,11 @@ class QAEngine:
         ]
         rrf_score = dict(fused)
         top_rrf = fused[0][1]
-        scored.sort(key=lambda s: (-(s.score + cfg.w_rrf * rrf_score[s.pos] / top_rrf), s.pos))
+        # the cover's title and date lines answer only questions about the report itself
+        demote = set() if asks_about_report(understood) else {
+            s.pos for s in scored if self._on_cover(idx.chunks[s.pos])}
+        scored.sort(key=lambda s: (s.pos in demote,
+                                   -(s.score + cfg.w_rrf * rrf_score[s.pos] / top_rrf), s.pos))
         s_rank = {i: r for r, (i, _) in enumerate(sparse, 1)}
         d_rank = {i: r for r, (i, _) in enumerate(dense, 1)}
         best = scored[0]
@@ -334,6 +340,14 @@ class QAEngine:
             return False
         ids = functools.reduce(np.intersect1d, (bm25.passages_with(t) for t in toks))
         return any(term in self.index.chunks[int(i)].text for i in ids)
+
+    def _on_cover(self, chunk: Chunk) -> bool:
+        """Whether the passage lies in its report's cover (before 各位代表)."""
+        return chunk.end <= self._cover_ends.get(chunk.doc_id, 0)
+
+    @functools.cached_property
+    def _cover_ends(self) -> dict[str, int]:
+        return {d.id: cover_end(d.text) for d in self.documents()}
 
     def _scope_words(self, tokens: list[str]) -> list[str]:
         """Question words every report's title names (内蒙古 in a question to the Inner

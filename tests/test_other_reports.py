@@ -126,3 +126,23 @@ def test_english_answer_sentence_uses_the_model(engine):
     assert a.citations[0].chunk_id == lexical_only.citations[0].chunk_id
     assert "制氢设备产能达到250台套" in a.answer
     assert "制氢设备产能达到250台套" not in lexical_only.answer
+
+
+def test_the_cover_lines_are_not_answers_to_content_questions(guangdong_engine):
+    eng = guangdong_engine
+    cover = [c for c in eng.index.chunks if eng._on_cover(c)]
+    assert cover and any(c.text.startswith("标题：2026年广东省政府工作报告") for c in cover)
+    assert all("各位代表" not in c.text for c in cover)
+    # the title line used to be the answer here (it shares 2026 and 广东 with the question)
+    ans = eng.ask("广东2026年CPI涨幅目标是多少")
+    assert not eng._on_cover(eng.index.chunks[eng.index.position[ans.citations[0].chunk_id]])
+
+
+def test_questions_about_the_report_itself():
+    from qa.confidence import asks_about_report, cover_end
+
+    assert asks_about_report("这份报告是谁作的") and asks_about_report("报告是哪天作的")
+    assert asks_about_report("Who delivered the report?")
+    assert not asks_about_report("今年GDP增长目标") and not asks_about_report("谁来当链长")
+    assert cover_end("政府工作报告\n国务院总理 李强\n各位代表：\n现在……") == 16
+    assert cover_end("一年来，我们坚持……") == 0
