@@ -302,6 +302,14 @@ class QAEngine:
         best = scored[0]
         best_chunk = idx.chunks[best.pos]
         span = best.best_span or (0, len(best_chunk.text))
+        stand_in = self._stand_in_tokens(understood, expansions, base_tokens)
+        if stand_in and not english:
+            # the answer sentence is the one with the report's word for 'CPI', not the one
+            # that merely repeats 今年 and 目标
+            full = {**weights, **{t: idx.bm25.idf(t) for t in stand_in}}
+            again = self._score(best.pos, best.dense, full, intent, numeric, tokenize, qchars,
+                                top_cos, understood, unit)
+            span = again.best_span or span
         if english and cfg.sentence_dense > 0:
             span = self._dense_sentence(best_chunk, best.sentences, qvec) or span
         span = self._answer_span(best_chunk.text, span, weights, tokenize, numeric, listing,
@@ -340,6 +348,18 @@ class QAEngine:
             return False
         ids = functools.reduce(np.intersect1d, (bm25.passages_with(t) for t in toks))
         return any(term in self.index.chunks[int(i)].text for i in ids)
+
+    def _stand_in_tokens(self, question: str, expansions: list[str],
+                         base_tokens: list[str]) -> list[str]:
+        """Tokens of report terms that stand in for a question word the corpus never uses
+        (CPI → 居民消费价格): the question's only words for that thing."""
+        out: list[str] = []
+        for key, terms in zip(matched_keys(question), key_terms(question), strict=True):
+            if any(self.index.bm25.idf(t) > 0 for t in self.tokenize(key)):
+                continue
+            out += [t for term in terms if term in expansions for t in self.tokenize(term)
+                    if t not in base_tokens and t not in out]
+        return out
 
     def _on_cover(self, chunk: Chunk) -> bool:
         """Whether the passage lies in its report's cover (before 各位代表)."""

@@ -146,3 +146,14 @@ def test_questions_about_the_report_itself():
     assert not asks_about_report("今年GDP增长目标") and not asks_about_report("谁来当链长")
     assert cover_end("政府工作报告\n国务院总理 李强\n各位代表：\n现在……") == 16
     assert cover_end("一年来，我们坚持……") == 0
+
+
+def test_the_answer_sentence_holds_the_word_the_question_could_not_say(national_engine):
+    # CPI is not a word of the report: 居民消费价格 stands in for it, and the target
+    # sentence's clause with it is the answer, not the first clause (今年…目标…GDP)
+    eng = national_engine
+    assert "居民消费价格" in eng._stand_in_tokens("今年CPI目标", ["居民消费价格"], ["今年", "目标"])
+    # a question word the report itself uses needs no stand-in
+    assert eng._stand_in_tokens("今年居民消费价格目标", [], ["今年", "居民消费价格", "目标"]) == []
+    ans = eng.ask("今年CPI目标")
+    assert ans.answered and "居民消费价格涨幅3%左右" in ans.answer, ans.answer
