@@ -74,6 +74,10 @@ class _Blocks(HTMLParser):
             if tag == self._kind:
                 self._kind = "other"
 
+    def close(self) -> None:
+        super().close()
+        self._flush()  # text after the last block tag
+
     def handle_data(self, data: str) -> None:
         if self._in_title:
             self.title += data
@@ -86,7 +90,6 @@ def html_to_text(html: str) -> Page:
     parser = _Blocks()
     parser.feed(html)
     parser.close()
-    parser._flush()
     blocks = parser.blocks
     total = sum(len(t) for _, t in blocks)
     kept = [(k, t) for k, t in blocks if k != "other"]

@@ -91,24 +91,6 @@ def has_figure(text: str, unit: str | None = None) -> bool:
     return any(f in text[a:b] for a, b in spans for f in forms)
 
 
-def term_spans(text: str, terms: Sequence[str]) -> list[Span]:
-    """Non-overlapping occurrences of ``terms`` in ``text``, longest terms first, sorted."""
-    taken = [False] * len(text)
-    spans: list[Span] = []
-    low = text.lower()
-    for t in sorted({t for t in terms if len(t) >= 2 or not t.isascii()}, key=len, reverse=True):
-        t = t.lower()
-        start = low.find(t)
-        while start >= 0:
-            end = start + len(t)
-            if not any(taken[start:end]):
-                spans.append((start, end))
-                for i in range(start, end):
-                    taken[i] = True
-            start = low.find(t, end)
-    return sorted(spans)
-
-
 def speaks_of_period(text: str) -> bool:
     """A five-year plan period (十五五时期, 今后五年) and not this year (今年) is spoken of."""
     return not _SENT_THIS_YEAR.search(text) and bool(_SENT_PERIOD.search(text))

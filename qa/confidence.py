@@ -59,8 +59,7 @@ def asks_about_report(question: str) -> bool:
 def report_scope(title: str, text: str) -> str:
     """The places a report speaks for: its title, its cover lines (the text before 各位代表,
     e.g. 在广东省第十四届人民代表大会…), and 全国 for the State Council's report."""
-    m = _SALUTATION.search(text[:400])
-    cover = text[: m.start()] if m else ""
+    cover = text[: cover_end(text)]
     national = " 全国" if _NATIONAL.search(text[:3000]) else ""
     return f"{title} {cover}{national}"
 

@@ -39,7 +39,6 @@ from qa.answer import (
     score_sentences,
     sentence_year_signal,
     speaks_of_period,
-    term_spans,
 )
 from qa.confidence import (
     Evidence,
@@ -73,7 +72,7 @@ from qa.intent import (
 from qa.lexicon import compounds, translations
 from qa.smalltalk import reply as smalltalk_reply
 from qa.smalltalk import smalltalk_kind
-from qa.text import clean_question, has_words
+from qa.text import clean_question, has_words, term_spans
 from qa.types import Answer, Citation
 
 NOT_FOUND = "报告中没有找到与此相关的内容。"
@@ -302,8 +301,8 @@ class QAEngine:
         best = scored[0]
         best_chunk = idx.chunks[best.pos]
         span = best.best_span or (0, len(best_chunk.text))
-        stand_in = self._stand_in_tokens(understood, expansions, base_tokens)
-        if stand_in and not english:
+        stand_in = [] if english else self._stand_in_tokens(understood, expansions, base_tokens)
+        if stand_in:
             # the answer sentence is the one with the report's word for 'CPI', not the one
             # that merely repeats 今年 and 目标
             full = {**weights, **{t: idx.bm25.idf(t) for t in stand_in}}

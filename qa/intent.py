@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from qa.text import term_spans
+
 _DATA = Path(__file__).resolve().parent / "data"
 
 CURRENT = "current"  # 今年: the report's own year
@@ -186,6 +188,11 @@ def _synonyms() -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple((k, tuple(v)) for k, v in table.items())
 
 
+@lru_cache(maxsize=1)
+def _chinese_keys() -> tuple[str, ...]:
+    return tuple(k for k, _ in _synonyms() if not k.isascii())
+
+
 def matched_keys(question: str) -> list[str]:
     """The vocabulary entries (everyday or English words) that occur in the question.
 
@@ -196,18 +203,8 @@ def matched_keys(question: str) -> list[str]:
     parts = [p for w in words for p in w.split("-") if p]  # deficit-to-gdp: gdp is a word
     single, phrase = set(words) | set(parts), f" {' '.join(words)} "
     phrase_parts = f" {' '.join(parts)} "
-    taken = [False] * len(q)
-    chinese = set()
     # longest Chinese keys first: 收入 inside 财政收入 is that word, not 收入 on its own
-    for key in sorted((k for k, _ in _synonyms() if not k.isascii()), key=len, reverse=True):
-        start, found = q.find(key), False
-        while start >= 0:
-            if not all(taken[start:start + len(key)]):
-                found = True
-                taken[start:start + len(key)] = [True] * len(key)
-            start = q.find(key, start + 1)
-        if found:
-            chinese.add(key)
+    chinese = {q[a:b] for a, b in term_spans(q, _chinese_keys())}
     out = []
     for key, _ in _synonyms():
         if not key.isascii():
@@ -264,4 +261,3 @@ def expand_terms(question: str) -> list[str]:
     for key in matched_keys(question):
         out.extend(t for t in table[key] if t not in out and t not in question)
     return out
-

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 MAX_QUESTION_CHARS = 300
@@ -45,3 +46,21 @@ def clean_question(raw: str | None) -> CleanQuestion:
 def has_words(text: str) -> bool:
     """True when the text has at least one letter, digit or Chinese character."""
     return bool(_WORDY.search(text))
+
+
+def term_spans(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
+    """Non-overlapping occurrences of ``terms`` in ``text``, longest terms first, sorted."""
+    taken = [False] * len(text)
+    spans: list[tuple[int, int]] = []
+    low = text.lower()
+    for t in sorted({t for t in terms if len(t) >= 2 or not t.isascii()}, key=len, reverse=True):
+        t = t.lower()
+        start = low.find(t)
+        while start >= 0:
+            end = start + len(t)
+            if not any(taken[start:end]):
+                spans.append((start, end))
+                for i in range(start, end):
+                    taken[i] = True
+            start = low.find(t, end)
+    return sorted(spans)
