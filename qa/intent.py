@@ -44,7 +44,8 @@ _NUMBER_WORDS = re.compile(
 _FIGURE_WORDS = re.compile(
     r"多少|(?<!哪)几(?!乎|何|时|年)[\u4e00-\u9fff%]|多大|多高|多长|多快|比例|比重|百分之|增速|增幅|涨幅|"
     r"[^效频功]率(?:是|为|有|达|能|会|[？?]|$)|"
-    r"how (?:many|much)|what (?:percentage|share|proportion)|\brate\b", re.I
+    r"(?:产[量值]|总[量额]|收入|规模|增[长速幅]|[量值额率])(?:的)?(?:预期)?目标|"
+    r"how (?:many|much)|what (?:percentage|share|proportion)|\brate\b|\btargets?\b", re.I
 )
 # 多少吨 / 几所 / 多少钱: the unit a figure must carry to answer (钱 is 元, 位 counts 人).
 _ASKED_UNIT = re.compile(
