@@ -35,6 +35,7 @@ SETS: tuple[QuestionSet, ...] = (
     QuestionSet("calibration", "fit"),
     QuestionSet("dev", "dev"),
     QuestionSet("heldout", "heldout"),
+    QuestionSet("heldout2", "heldout"),
     QuestionSet("english", "dev"),
     QuestionSet("national2025", "fit", "china-national-2025.txt"),
     QuestionSet("national2024", "heldout", "china-national-2024.txt"),

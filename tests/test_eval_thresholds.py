@@ -28,6 +28,8 @@ GATES = {
              "declined_rate": 0.60}, {"wrongly_declined_rate": 0.06}),
     "heldout": ({"hit@1": 0.85, "hit@5": 0.94, "mrr@10": 0.88, "answer_acc": 0.77,
                  "declined_rate": 0.45}, {"wrongly_declined_rate": 0.045}),
+    "heldout2": ({"hit@1": 0.84, "hit@5": 0.95, "mrr@10": 0.89, "answer_acc": 0.81,
+                  "declined_rate": 0.64}, {"wrongly_declined_rate": 0.07}),
     "english": ({"hit@1": 0.66, "hit@5": 0.86, "mrr@10": 0.76, "answer_acc": 0.59,
                  "declined_rate": 0.55}, {"wrongly_declined_rate": 0.09}),
     "national2025": ({"hit@1": 0.94, "hit@5": 0.98, "mrr@10": 0.96, "answer_acc": 0.90,
