@@ -194,6 +194,14 @@ def test_everyday_words_expand_to_report_terms():
     assert expand_terms("煤炭") == []  # the report term itself needs no expansion
 
 
+def test_a_colloquial_verb_finds_the_reports_word(engine):
+    # 跑了 (people leaving) is the report's 外流: 人才总量不足且外流严重
+    assert "外流" in expand_terms("人才是不是都跑了")
+    ans = engine.ask("人才是不是都跑了")
+    assert "外流严重" in ans.citations[0].text, ans.citations[0].text
+    assert ans.answered and "外流严重" in ans.answer, ans.answer
+
+
 def test_a_longer_everyday_word_wins_over_the_word_inside_it():
     # 收入 alone means people's income (居民收入); inside 财政收入 it is the budget's
     assert "一般公共预算收入" in expand_terms("今年财政收入目标")
