@@ -15,9 +15,12 @@ _KINDS = (
                           + _END, re.I)),
     (THANKS, re.compile(r"^(?:谢谢|多谢|感谢|谢啦|好的谢谢|thanks|thank you|thx|ok|好的|明白了)"
                         + _END, re.I)),
-    (HELP, re.compile(r"^(?:你是谁|你是什么|你叫什么|你能做什么|你会什么|你可以做什么|怎么用|"
-                      r"怎么提问|帮助|help|who are you|what are you|what can you do|"
-                      r"how do i use (?:this|you))" + _END, re.I)),
+    (HELP, re.compile(r"^(?:(?:你们?|您)(?:是谁|是什么|叫什么|能做什么|会做什么|会什么|能干什么|"
+                      r"会干什么|可以做什么|可以干什么|有什么用|有什么功能|"
+                      r"(?:能|可以)帮(?:我|我们)?(?:做|干)?(?:些)?什么)|"
+                      r"这个(?:东西)?(?:有什么用|怎么用|能做什么|是干什么的)|怎么用|怎么提问|"
+                      r"帮助|使用说明|help|who are you|what are you|what can you do|"
+                      r"what do you do|what is this|how do i use (?:this|you))" + _END, re.I)),
     (TASK, re.compile(r"(?:写|编|作|画)(?:一)?(?:首|篇|段|封|幅|个故事)|翻译|讲(?:一)?个笑话|"
                       r"唱(?:一)?首|陪我聊|聊聊天|\bwrite (?:a|an|me)\b|\btranslate\b|"
                       r"\btell (?:me )?a joke\b|\bsing\b", re.I)),

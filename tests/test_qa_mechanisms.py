@@ -667,6 +667,8 @@ def test_shang_nian_inside_a_word_is_not_last_year():
 @pytest.mark.parametrize(("turn", "kind"), [
     ("你好", GREETING), ("您好！", GREETING), ("hi", GREETING), ("谢谢", THANKS),
     ("thank you!", THANKS), ("你是谁？", HELP), ("What can you do?", HELP),
+    ("你们能做什么", HELP), ("你能干什么？", HELP), ("你可以帮我做什么", HELP),
+    ("这个有什么用", HELP), ("您是谁", HELP),
     ("帮我写一首关于草原的诗", TASK), ("翻译成英文：今年的目标", TASK), ("讲个笑话", TASK),
 ])
 def test_smalltalk_gets_a_reply_not_a_passage(engine, turn, kind):
@@ -680,7 +682,8 @@ def test_smalltalk_gets_a_reply_not_a_passage(engine, turn, kind):
 
 
 @pytest.mark.parametrize("question", ["你好，今年GDP增长目标是多少", "报告里写了哪些目标",
-                                      "thank you, what is the 2023 GDP growth target?"])
+                                      "thank you, what is the 2023 GDP growth target?",
+                                      "你能帮我查一下今年GDP增长目标吗"])
 def test_questions_with_polite_words_are_still_answered(engine, question):
     assert smalltalk_kind(question) is None
     ans = engine.ask(question)
