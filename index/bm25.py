@@ -7,6 +7,7 @@ query touches only the passages that contain its terms; the scores are the same.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -51,7 +52,11 @@ class BM25:
 
     def median_idf(self) -> float:
         """Median idf over the vocabulary: a neutral weight for a word the corpus lacks."""
-        vals = sorted(self._idf.values())
+        return self._median
+
+    @functools.cached_property
+    def _median(self) -> float:
+        vals = sorted(self._idf.values())  # once: questions ask for it several times
         return vals[len(vals) // 2] if vals else 1.0
 
     def scores(self, query_tokens: Sequence[str]) -> np.ndarray:

@@ -356,11 +356,15 @@ class QAEngine:
         (CPI → 居民消费价格): the question's only words for that thing."""
         out: list[str] = []
         for key, terms in zip(matched_keys(question), key_terms(question), strict=True):
-            if any(self.index.bm25.idf(t) > 0 for t in self.tokenize(key)):
+            if not self._never_used(key):
                 continue
             out += [t for term in terms if term in expansions for t in self.tokenize(term)
                     if t not in base_tokens and t not in out]
         return out
+
+    def _never_used(self, word: str) -> bool:
+        """Whether no passage has any of ``word``'s tokens (CPI, 公积金 in this report)."""
+        return not any(self.index.bm25.idf(t) > 0 for t in self.tokenize(word))
 
     def _on_cover(self, chunk: Chunk) -> bool:
         """Whether the passage lies in its report's cover (before 各位代表)."""
@@ -517,23 +521,6 @@ class QAEngine:
         """Signals for the not-found decision (see qa.confidence)."""
         idx = self.index
         doc = idx.documents[chunk.doc_id]
-        toks = set(idx.stored.tokens[idx.position[chunk.id]])
-        # a question word is covered by itself or by a report term the vocabulary gives for
-        # it (GDP by 地区生产总值); a vocabulary word the corpus never uses (公积金) counts
-        # too, covered only by such a term, so with none in the passage it is missing
-        keys = list(zip(matched_keys(question), key_terms(question), strict=True))
-        covered = total = 0.0
-        for t in dict.fromkeys(base_tokens):
-            w = idx.bm25.idf(t) or (idx.bm25.median_idf() if t in missing else 0.0)
-            total += w
-            if t in toks or any(x in chunk.text for k, terms in keys if t in k or k in t
-                                for x in terms):
-                covered += w
-        for key, terms in keys:
-            if not any(idx.bm25.idf(t) > 0 for t in self.tokenize(key)):
-                total += idx.bm25.median_idf()
-                covered += idx.bm25.median_idf() if any(x in chunk.text for x in terms) else 0.0
-        coverage = covered / total if total else 0.0
         if is_mostly_english(question):
             # English words are not in a Chinese corpus: what is covered is the report terms
             # they translate to (an entry naming the report's own region says nothing);
@@ -542,6 +529,8 @@ class QAEngine:
             groups += [g for _, g in lexicon]
             found = sum(any(t in chunk.text for t in g) for g in groups)
             coverage = found / len(groups) if groups else 0.0
+        else:
+            coverage = self._coverage(question, base_tokens, missing, chunk)
         answer = chunk.text[span[0]:span[1]]
         report_year = doc.year
         target = intent.target_year(report_year)
@@ -562,6 +551,28 @@ class QAEngine:
             date_missing=asks_when(question) and not has_date(answer),
             place_missing=asks_where(question) and not has_place(answer),
         )
+
+    def _coverage(self, question: str, base_tokens: list[str], missing: set[str],
+                  chunk: Chunk) -> float:
+        """Share of the question's idf weight the passage covers. A question word is covered
+        by itself or by a report term the vocabulary gives for it (GDP by 地区生产总值); a
+        vocabulary word the corpus never uses (公积金) counts too, covered only by such a
+        term, so with none in the passage it is missing."""
+        bm25 = self.index.bm25
+        toks = set(self.index.stored.tokens[self.index.position[chunk.id]])
+        keys = list(zip(matched_keys(question), key_terms(question), strict=True))
+        covered = total = 0.0
+        for t in dict.fromkeys(base_tokens):
+            w = bm25.idf(t) or (bm25.median_idf() if t in missing else 0.0)
+            total += w
+            if t in toks or any(x in chunk.text for k, terms in keys if t in k or k in t
+                                for x in terms):
+                covered += w
+        for key, terms in keys:
+            if self._never_used(key):
+                total += bm25.median_idf()
+                covered += bm25.median_idf() if any(x in chunk.text for x in terms) else 0.0
+        return covered / total if total else 0.0
 
     def _citation(self, n: int, chunk: Chunk, hit: Hit, terms: list[str],
                   answer_span: tuple[int, int] | None) -> Citation:
