@@ -128,6 +128,7 @@ def asks_figure(question: str) -> bool:
 # 多少高标准农田 asks for 亩 though it names no unit: what a measured thing is counted in
 # (not for a change or a share: 就业增长多少 wants a percentage)
 _CHANGE_OR_SHARE = re.compile(r"增长|增速|增幅|提高|下降|降低|比例|比重|百分|率|占")
+_GENERIC_COUNT = re.compile(r"(?:多少|几)个")
 _COUNTED_IN = (
     (re.compile(r"农田|耕地|造林|种草|饲草|盐碱地|设施农业|草原|面积"), "亩"),
     (re.compile(r"公路|铁路|高速|管网|里程"), "公里"),
@@ -142,7 +143,9 @@ def asked_unit(question: str) -> str | None:
     the thing asked about is counted in (``去年建了多少高标准农田`` -> 亩), if any."""
     m = _ASKED_UNIT.search(question)
     if not m:
-        if _FIGURE_WORDS.search(question) and not _CHANGE_OR_SHARE.search(question):
+        # 几个 names its measure word: any count answers it (建几个创新港 is not 人 for 人才)
+        if _FIGURE_WORDS.search(question) and not _CHANGE_OR_SHARE.search(question) \
+                and not _GENERIC_COUNT.search(question):
             return next((u for pat, u in _COUNTED_IN if pat.search(question)), None)
         return None
     unit = m.group(1) or m.group(2)

@@ -570,6 +570,8 @@ def test_next_year_is_declined_with_the_years_the_report_covers(engine):
     # no unit named: the one the thing asked about is counted in, unless a change is asked
     ("去年建了多少高标准农田", "亩"), ("今年要修多少公路", "公里"), ("去年发了多少电", "度"),
     ("内蒙古有多少人口", "人"), ("城镇新增就业增长多少", None), ("就业率是多少", None),
+    # 几个 names its measure word itself: 人才 in the name of the thing counted is no unit
+    ("高技能人才综合培养创新港建几个", None), ("今年要引进多少人才", "人"),
 ])
 def test_asked_unit(question, unit):
     assert asked_unit(question) == unit
@@ -579,6 +581,12 @@ def test_a_unit_counted_in_picks_the_sentence_with_that_figure(engine):
     # 高标准农田建设11条 (policy articles) also has a figure; 400万亩 is the one in 亩
     ans = engine.ask("去年建了多少高标准农田")
     assert ans.answered and "400万亩" in ans.answer, ans.answer
+
+
+def test_a_count_of_things_named_after_people_is_answered_with_the_count(engine):
+    # 人才 once made this ask for 人, so 3个…创新港 counted as no figure and was declined
+    ans = engine.ask("高技能人才综合培养创新港建几个")
+    assert ans.answered and "3个高技能人才综合培养创新港" in ans.answer, ans.answer
 
 
 def test_has_figure_needs_the_unit_asked_for():
