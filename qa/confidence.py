@@ -72,9 +72,12 @@ def asks_where(question: str) -> bool:
     return bool(_WHERE.search(question))
 
 
-def has_place(text: str) -> bool:
-    """A named place: one of the listed places or a name with a place suffix (…市, …旗)."""
-    return any(p in text for p in places()) or bool(_PLACE.search(text))
+def has_place(text: str, asked: str = "") -> bool:
+    """A named place: one of the listed places or a name with a place suffix (…市, …旗),
+    other than one the question ``asked`` names itself (内蒙古的首府在哪 is not answered
+    by a sentence that names 内蒙古)."""
+    return (any(p in text and p not in asked for p in places())
+            or any(m.group() not in asked for m in _PLACE.finditer(text)))
 
 
 def asks_when(question: str) -> bool:

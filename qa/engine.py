@@ -549,7 +549,7 @@ class QAEngine:
             year_mismatch=year_mismatch, year_absent=year_absent,
             figure_missing=asks_figure(question) and not has_figure(answer, unit),
             date_missing=asks_when(question) and not has_date(answer),
-            place_missing=asks_where(question) and not has_place(answer),
+            place_missing=asks_where(question) and not has_place(answer, question),
         )
 
     def _coverage(self, question: str, base_tokens: list[str], missing: set[str],
