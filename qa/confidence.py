@@ -84,8 +84,10 @@ def asks_when(question: str) -> bool:
     return bool(_WHEN.search(question))
 
 
-def has_date(text: str) -> bool:
-    return bool(_DATE.search(text))
+def has_date(text: str, asked: str = "") -> bool:
+    """A date or period, other than one the question ``asked`` names itself (今年…什么时候
+    is not answered by a sentence that says 今年)."""
+    return any(m.group() not in asked for m in _DATE.finditer(text))
 
 
 @dataclass(frozen=True)

@@ -548,7 +548,7 @@ class QAEngine:
                                               chunk.text)),
             year_mismatch=year_mismatch, year_absent=year_absent,
             figure_missing=asks_figure(question) and not has_figure(answer, unit),
-            date_missing=asks_when(question) and not has_date(answer),
+            date_missing=asks_when(question) and not has_date(answer, question),
             place_missing=asks_where(question) and not has_place(answer, question),
         )
 

@@ -23,7 +23,7 @@ from qa.answer import (
     narrow_answer,
     sentence_year_signal,
 )
-from qa.confidence import Evidence, confidence, foreign_places, has_place
+from qa.confidence import Evidence, confidence, foreign_places, has_date, has_place
 from qa.engine import EMPTY, NOT_FOUND, QAConfig, QAEngine
 from qa.intent import (
     CURRENT,
@@ -390,6 +390,16 @@ def test_a_where_question_is_not_answered_by_the_place_it_names(engine):
     # region it asks about was answered (0.58), now flagged and declined
     ans = engine.ask("内蒙古的首府在哪")
     assert ans.extra["evidence"]["place_missing"] is True
+    assert not ans.answered, (ans.confidence, ans.answer)
+
+
+def test_a_when_question_is_not_answered_by_the_year_it_names(engine):
+    sentence = "力争今年实现5家企业上市首发融资；"
+    assert has_date(sentence) and not has_date(sentence, "今年什么时候实现5家企业上市")
+    assert has_date("2025年底前完成", "今年什么时候完成")
+    # the report says 今年 and no more: this was answered at 0.84 as if 今年 were the date
+    ans = engine.ask("今年什么时候实现5家企业上市")
+    assert ans.extra["evidence"]["date_missing"] is True
     assert not ans.answered, (ans.confidence, ans.answer)
 
 
