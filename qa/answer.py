@@ -82,9 +82,10 @@ _UNIT_FORMS = {"度": ("度", "千瓦时"), "人": ("人", "名", "位"), "公�
                **{c: (c, "个") for c in _COUNTS}}
 
 
-def has_figure(text: str, unit: str | None = None) -> bool:
-    """Whether ``text`` states a figure, in ``unit`` when one is asked (多少吨 needs 吨)."""
-    spans = figure_spans(text)
+def has_figure(text: str, unit: str | None = None, asked: str = "") -> bool:
+    """Whether ``text`` states a figure, in ``unit`` when one is asked (多少吨 needs 吨),
+    other than one the question ``asked`` names itself."""
+    spans = [(a, b) for a, b in figure_spans(text) if text[a:b] not in asked]
     if unit is None:
         return bool(spans)
     forms = _UNIT_FORMS.get(unit, (unit,))

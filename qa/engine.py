@@ -547,7 +547,7 @@ class QAEngine:
             foreign_place=bool(foreign_places(question, report_scope(doc.title, doc.text),
                                               chunk.text)),
             year_mismatch=year_mismatch, year_absent=year_absent,
-            figure_missing=asks_figure(question) and not has_figure(answer, unit),
+            figure_missing=asks_figure(question) and not has_figure(answer, unit, question),
             date_missing=asks_when(question) and not has_date(answer, question),
             place_missing=asks_where(question) and not has_place(answer, question),
         )

@@ -611,6 +611,16 @@ def test_a_count_of_things_named_after_people_is_answered_with_the_count(engine)
     assert ans.answered and "3个高技能人才综合培养创新港" in ans.answer, ans.answer
 
 
+def test_the_figure_the_question_names_is_not_the_figure_asked_for(engine):
+    sentence, question = "力争今年实现5家企业上市首发融资；", "5家企业上市首发融资的规模是多少"
+    assert has_figure(sentence) and not has_figure(sentence, None, question)
+    assert has_figure("实施重大项目3343个、完成建设投资突破6000亿元", None, "3343个项目投资多少")
+    # answered at 0.84 before: the only figure in the answer was the question's own 5家
+    ans = engine.ask("5家企业上市首发融资的规模是多少")
+    assert ans.extra["evidence"]["figure_missing"] is True
+    assert ans.confidence < 0.5
+
+
 def test_has_figure_needs_the_unit_asked_for():
     sentence = "实施重大项目3343个、完成建设投资突破6000亿元。"
     assert has_figure(sentence) and has_figure(sentence, "元") and has_figure(sentence, "个")
