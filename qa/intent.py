@@ -127,7 +127,8 @@ def asks_figure(question: str) -> bool:
 
 # 多少高标准农田 asks for 亩 though it names no unit: what a measured thing is counted in
 # (not for a change or a share: 就业增长多少 wants a percentage)
-_CHANGE_OR_SHARE = re.compile(r"增长|增速|增幅|提高|下降|降低|比例|比重|百分|率|占")
+_CHANGE_OR_SHARE = re.compile(r"增长|增速|增幅|提高|下降|降低|比例|比重|百分|率|占|"
+                              r"比[^，,。？?]{0,10}[多少高低]|每(?![年天月日周])")
 _GENERIC_COUNT = re.compile(r"(?:多少|几)个")
 _COUNTED_IN = (
     (re.compile(r"农田|耕地|造林|种草|饲草|盐碱地|设施农业|草原|面积"), "亩"),
@@ -135,6 +136,7 @@ _COUNTED_IN = (
     (re.compile(r"发电量|电量|用电|发了多少电|发电"), "度"),
     (re.compile(r"人口|就业|人才|毕业生|游客|人数"), "人"),
     (re.compile(r"企业|公司|首店"), "家"),
+    (re.compile(r"收入|资金|投资|产值|税|融资|贷款|预算|债|钱|补贴|资产"), "元"),
 )
 
 

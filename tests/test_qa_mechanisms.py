@@ -594,6 +594,10 @@ def test_next_year_is_declined_with_the_years_the_report_covers(engine):
     ("内蒙古有多少人口", "人"), ("城镇新增就业增长多少", None), ("就业率是多少", None),
     # 几个 names its measure word itself: 人才 in the name of the thing counted is no unit
     ("高技能人才综合培养创新港建几个", None), ("今年要引进多少人才", "人"),
+    # money is counted in 元; a comparison (比全国多多少) or a per-unit figure is not
+    ("去年全区一般公共预算收入是多少", "元"), ("今年计划引进多少资金", "元"),
+    ("内蒙古每创造一块钱GDP用的水比全国多多少", None), ("去年的粮食产量比前年多了多少", None),
+    ("每年要修多少公路", "公里"),
 ])
 def test_asked_unit(question, unit):
     assert asked_unit(question) == unit
@@ -609,6 +613,15 @@ def test_a_count_of_things_named_after_people_is_answered_with_the_count(engine)
     # 人才 once made this ask for 人, so 3个…创新港 counted as no figure and was declined
     ans = engine.ask("高技能人才综合培养创新港建几个")
     assert ans.answered and "3个高技能人才综合培养创新港" in ans.answer, ans.answer
+
+
+def test_an_amount_of_money_is_not_answered_by_a_growth_rate(engine):
+    # the report gives no 2022 budget revenue; 去年一季度全区经济增长5.8% was the answer (0.56)
+    ans = engine.ask("去年全区一般公共预算收入是多少")
+    assert ans.extra["evidence"]["figure_missing"] is True
+    assert not ans.answered, (ans.confidence, ans.answer)
+    ans = engine.ask("今年计划引进多少资金")
+    assert ans.answered and "3800亿元" in ans.answer, ans.answer
 
 
 def test_the_figure_the_question_names_is_not_the_figure_asked_for(engine):
