@@ -598,6 +598,8 @@ def test_next_year_is_declined_with_the_years_the_report_covers(engine):
     ("去年全区一般公共预算收入是多少", "元"), ("今年计划引进多少资金", "元"),
     ("内蒙古每创造一块钱GDP用的水比全国多多少", None), ("去年的粮食产量比前年多了多少", None),
     ("每年要修多少公路", "公里"),
+    # output is weighed (斤 or 吨), generating capacity is in 千瓦
+    ("去年粮食产量是多少", "吨"), ("今年新能源装机要达到多少", "千瓦"),
 ])
 def test_asked_unit(question, unit):
     assert asked_unit(question) == unit
@@ -638,6 +640,8 @@ def test_has_figure_needs_the_unit_asked_for():
     sentence = "实施重大项目3343个、完成建设投资突破6000亿元。"
     assert has_figure(sentence) and has_figure(sentence, "元") and has_figure(sentence, "个")
     assert not has_figure(sentence, "吨")
+    assert has_figure("粮食产量780亿斤", "吨"), "a weight in 斤 answers 多少吨"
+    assert has_figure("新增装机2000万千瓦", "千瓦") and not has_figure("增长19%", "千瓦")
     assert has_figure("发电量6465亿千瓦时", "度"), "度 is also written 千瓦时"
     assert not has_figure("争取开工建设鄂榆延高铁。")
 
