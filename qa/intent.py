@@ -141,11 +141,26 @@ _COUNTED_IN = (
     (re.compile(r"收入|资金|投资|产值|税|融资|贷款|预算|债|钱|补贴|资产"), "元"),
 )
 
+# how many kilometres / how much revenue: the unit the report writes it in
+_ENGLISH_UNITS = {
+    "公里": ("kilometers", "kilometres", "km"), "吨": ("tons", "tonnes"),
+    "元": ("yuan", "money", "revenue", "funds", "funding"),
+    "人": ("people", "persons", "students", "workers", "residents", "tourists", "visitors"),
+    "家": ("companies", "enterprises", "firms"), "亩": ("mu", "hectares"),
+    "千瓦": ("kilowatts", "kw", "gigawatts", "gw"), "度": ("kwh",), "户": ("households",),
+    "列": ("trains",),
+}
+_ENGLISH_UNIT = re.compile(
+    r"\bhow (?:many|much)\s+(?:[\w'-]+\s+){0,3}?("
+    + "|".join(w for words in _ENGLISH_UNITS.values() for w in words) + r")\b", re.I)
+
 
 def asked_unit(question: str) -> str | None:
     """The unit named right after 多少/几 (``多少吨`` -> 吨, ``多少钱`` -> 元), else the one
     the thing asked about is counted in (``去年建了多少高标准农田`` -> 亩), if any."""
     m = _ASKED_UNIT.search(question)
+    if not m and (e := _ENGLISH_UNIT.search(question)):
+        return next(u for u, words in _ENGLISH_UNITS.items() if e.group(1).lower() in words)
     if not m:
         # 几个 names its measure word: any count answers it (建几个创新港 is not 人 for 人才)
         if _FIGURE_WORDS.search(question) and not _CHANGE_OR_SHARE.search(question) \

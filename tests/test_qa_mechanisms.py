@@ -600,6 +600,11 @@ def test_next_year_is_declined_with_the_years_the_report_covers(engine):
     ("每年要修多少公路", "公里"),
     # output is weighed (斤 or 吨), generating capacity is in 千瓦
     ("去年粮食产量是多少", "吨"), ("今年新能源装机要达到多少", "千瓦"),
+    # English names the unit after how many / how much; investment may be asked as growth
+    ("How many kilometers of expressway opened?", "公里"),
+    ("How much general public budget revenue did the region collect?", "元"),
+    ("How many China-Europe freight trains ran?", "列"), ("How much investment is planned?", None),
+    ("how many old residential neighborhoods were renovated", None),
 ])
 def test_asked_unit(question, unit):
     assert asked_unit(question) == unit
