@@ -260,6 +260,8 @@ def test_paraphrase_with_everyday_word_finds_the_coal_figure(engine):
     ("力争今年现代煤化工产值突破千亿元大关。", ["千亿元大关"]),
     ("全面贯彻落实党的二十大精神", []),
     ("千方百计稳就业", []),
+    # a fraction is one figure (highlighted whole, not as 1 and 4)
+    ("我区煤炭产量约占全国的1/4、全球的1/8", ["1/4", "1/8"]),
 ])
 def test_figure_spans(text, figures):
     assert spans_text(text, figure_spans(text)) == figures
