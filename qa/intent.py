@@ -126,7 +126,8 @@ def asks_figure(question: str) -> bool:
 
 
 # 多少高标准农田 asks for 亩 though it names no unit: what a measured thing is counted in
-# (not for a change or a share: 就业增长多少 wants a percentage)
+# (not for a change, a share, a comparison or a per-unit figure: 就业增长多少 wants a
+# percentage, 比全国多多少 a multiple)
 _CHANGE_OR_SHARE = re.compile(r"增长|增速|增幅|提高|下降|降低|比例|比重|百分|率|占|"
                               r"比[^，,。？?]{0,10}[多少高低]|每(?![年天月日周])")
 _GENERIC_COUNT = re.compile(r"(?:多少|几)个")
@@ -156,19 +157,21 @@ _ENGLISH_UNIT = re.compile(
 
 
 def asked_unit(question: str) -> str | None:
-    """The unit named right after 多少/几 (``多少吨`` -> 吨, ``多少钱`` -> 元), else the one
-    the thing asked about is counted in (``去年建了多少高标准农田`` -> 亩), if any."""
+    """The unit named right after 多少/几 (``多少吨`` -> 吨, ``多少钱`` -> 元) or after how
+    many / how much, else the one the thing asked about is counted in
+    (``去年建了多少高标准农田`` -> 亩), if any."""
     m = _ASKED_UNIT.search(question)
-    if not m and (e := _ENGLISH_UNIT.search(question)):
+    if m:
+        unit = m.group(1) or m.group(2)
+        return _UNIT_ALIASES.get(unit, unit)
+    e = _ENGLISH_UNIT.search(question)
+    if e:
         return next(u for u, words in _ENGLISH_UNITS.items() if e.group(1).lower() in words)
-    if not m:
-        # 几个 names its measure word: any count answers it (建几个创新港 is not 人 for 人才)
-        if _FIGURE_WORDS.search(question) and not _CHANGE_OR_SHARE.search(question) \
-                and not _GENERIC_COUNT.search(question):
-            return next((u for pat, u in _COUNTED_IN if pat.search(question)), None)
+    # 几个 names its measure word: any count answers it (建几个创新港 is not 人 for 人才)
+    if (not _FIGURE_WORDS.search(question) or _CHANGE_OR_SHARE.search(question)
+            or _GENERIC_COUNT.search(question)):
         return None
-    unit = m.group(1) or m.group(2)
-    return _UNIT_ALIASES.get(unit, unit)
+    return next((u for pat, u in _COUNTED_IN if pat.search(question)), None)
 
 
 _SCAFFOLD_WORDS = frozenset(

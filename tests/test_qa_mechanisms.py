@@ -635,6 +635,8 @@ def test_the_figure_the_question_names_is_not_the_figure_asked_for(engine):
     sentence, question = "力争今年实现5家企业上市首发融资；", "5家企业上市首发融资的规模是多少"
     assert has_figure(sentence) and not has_figure(sentence, None, question)
     assert has_figure("实施重大项目3343个、完成建设投资突破6000亿元", None, "3343个项目投资多少")
+    # a whole figure of the question, not any piece of one: 20 is not the 2023 asked about
+    assert has_figure("出口增长20", None, "2023年出口增长多少")
     # answered at 0.84 before: the only figure in the answer was the question's own 5家
     ans = engine.ask("5家企业上市首发融资的规模是多少")
     assert ans.extra["evidence"]["figure_missing"] is True
