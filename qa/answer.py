@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -212,14 +214,19 @@ def narrow_answer(
     if len(clauses) <= 1:
         return span
 
-    def value(c: Span) -> float:
-        toks = set(tokenize(passage[c[0]:c[1]]))
-        v = sum(weights.get(t, 0.0) for t in toks)
+    # a word in several clauses is the sentence's topic, not what picks the clause: it
+    # weighs 1/sqrt(clauses holding it) (做大做强现代煤化工产业链 vs 加快…重大项目建设)
+    words = [set(tokenize(passage[c[0]:c[1]])) for c in clauses]
+    spread = Counter(t for ws in words for t in ws)
+
+    def value(i: int) -> float:
+        c = clauses[i]
+        v = sum(weights.get(t, 0.0) / math.sqrt(spread[t]) for t in words[i])
         if numeric and has_figure(passage[c[0]:c[1]], unit):
             v += max(weights.values()) if weights else 1.0
         return v
 
-    vals = [value(c) for c in clauses]
+    vals = [value(i) for i in range(len(clauses))]
     i = max(range(len(clauses)), key=lambda j: (vals[j], -j))
     lo = hi = i
     while True:

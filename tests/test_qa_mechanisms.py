@@ -311,6 +311,21 @@ def test_narrow_answer_cuts_a_long_sentence_to_the_answering_clauses():
     assert sentence[b - 1] not in "，,；;：:"  # no trailing separator
 
 
+def test_narrow_answer_prefers_the_clause_with_what_is_asked_over_the_topic():
+    # 煤化工 opens the sentence and recurs; 项目 is in one clause: that clause answers
+    filler = "，".join(["坚持稳中求进工作总基调"] * 6)
+    sentence = (f"做大做强现代煤化工产业链，{filler}，加快中石化、宝丰等重大项目建设，"
+                f"支持现代煤化工耦合发展，{filler}，力争现代煤化工产值突破千亿元大关。")
+    weights = {"煤": 2.0, "化": 2.0, "工": 1.0, "项": 1.5, "目": 1.5}
+    a, b = narrow_answer(sentence, (0, len(sentence)), weights, _tokenize, False, 40)
+    assert "加快中石化、宝丰等重大项目建设" in sentence[a:b], sentence[a:b]
+
+
+def test_a_clause_answers_which_projects_not_the_sentence_topic(engine):
+    ans = engine.ask("现代煤化工要加快哪些重大项目")
+    assert ans.answered and "中石化、宝丰等重大项目" in ans.answer, ans.answer
+
+
 def test_extend_for_list_adds_the_following_items(builtin_docs):
     doc = next(d for d in builtin_docs if d.id == DOC_ID)
     opening = "今年要抓好四件事。"
