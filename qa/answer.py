@@ -88,7 +88,7 @@ _UNIT_FORMS = {"度": ("度", "千瓦时"), "人": ("人", "名", "位"), "公�
 def has_figure(text: str, unit: str | None = None, asked: str = "") -> bool:
     """Whether ``text`` states a figure, in ``unit`` when one is asked (多少吨 needs 吨),
     other than one the question ``asked`` names itself (5家 in 5家企业上市的规模)."""
-    named = {asked[a:b] for a, b in figure_spans(asked)}
+    named = {asked[a:b] for a, b in figure_spans(asked)} if asked else set()
     spans = [(a, b) for a, b in figure_spans(text) if text[a:b] not in named]
     if unit is None:
         return bool(spans)

