@@ -38,7 +38,7 @@ def collect(engine: QAEngine, items: Iterable[EvalItem]) -> tuple[np.ndarray, np
         if raw is None:  # nothing retrieved: declined before any evidence exists
             continue
         ev = Evidence(**raw)
-        if ev.year_absent:  # decided by a hand-set rule, not by the fitted weights
+        if ev.year_absent or ev.delivery_absent or ev.delivery_found:  # hand-set rules
             continue
         rows.append(feature_vector(ev))
         labels.append(1.0 if it.answerable else 0.0)

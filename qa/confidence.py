@@ -18,7 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 
 _DATA = Path(__file__).resolve().parent / "data"
-_WHEN = re.compile(r"哪年|哪一年|什么时候|何时|几月|多久|when\b|what year", re.I)
+_WHEN = re.compile(r"哪年|哪一年|什么时候|何时|几月|哪天|哪一天|几号|哪日|多久|when\b|what year|"
+                   r"what date", re.I)
 _DATE = re.compile(r"(?:19|20)\d{2}年|\d{1,2}月|年底|年内|年初|年前|今年|明年|\d+年(?:左右|内)|"
                    r"用\d+年|[一二三四五]年")
 
@@ -56,6 +57,30 @@ def asks_about_report(question: str) -> bool:
     return bool(_ABOUT_REPORT.search(question))
 
 
+# who delivered the report, when, at which meeting: only its cover lines (title, meeting,
+# speaker, date before 各位代表) or its opening (现在，我代表…向大会报告) can say
+_DELIVERY = re.compile(
+    r"(?:谁|哪位(?:领导)?|什么人)(?:来)?(?:作|做|讲|念|读|发表|宣读|所作)|报告人|作报告的|做报告的|作的报告|"
+    r"(?:哪次|哪个|什么|哪一次|哪届)会(?:议)?上?(?:作|做|发表|宣读)|"
+    r"(?:哪天|哪一天|什么时候|何时|几月几[日号])(?:作|做|发表|宣读|发布)|"
+    r"\bwho\s+(?:delivered|gave|presented|made|wrote|read)\b|"
+    r"\b(?:when|where|at which meeting|at what meeting)\s+(?:was|is)\s+(?:it|this|the)\b[^?]{0,30}"
+    r"\b(?:delivered|given|presented)\b", re.I)
+_REPORT_WORD = re.compile(r"报告|\breport\b|\bspeech\b", re.I)
+_OPENING = re.compile(r"我代表.{0,12}向大会报告")
+
+
+def asks_delivery(question: str) -> bool:
+    """The question asks who delivered the report, when or at which meeting (it names the
+    report: 新政策什么时候发布 asks about the policy)."""
+    return bool(_REPORT_WORD.search(question) and _DELIVERY.search(question))
+
+
+def tells_delivery(text: str) -> bool:
+    """A passage that can say who delivered the report: the opening 我代表…向大会报告."""
+    return bool(_OPENING.search(text))
+
+
 def report_scope(title: str, text: str) -> str:
     """The places a report speaks for: its title, its cover lines (the text before 各位代表,
     e.g. 在广东省第十四届人民代表大会…), and 全国 for the State Council's report."""
@@ -90,6 +115,33 @@ def has_date(text: str, asked: str = "") -> bool:
     return any(m.group() not in asked for m in _DATE.finditer(text))
 
 
+_OFFICE = re.compile(r"总理|省长|市长|主席|区长|州长|县长|盟长|旗长|书记")
+_NAME_LINE = re.compile(r"[\u4e00-\u9fff](?:[\u3000 ·]?[\u4e00-\u9fff]){1,3}")
+
+
+def answers_delivery(text: str, question: str, on_cover: bool) -> bool:
+    """Whether a passage answers a delivery question: a cover line holding what is asked,
+    or, for who, the opening (我代表国务院…)."""
+    if on_cover:
+        return cover_line_fits(text, question)
+    return (tells_delivery(text) and not asks_when(question)
+            and not _ASKS_MEETING.search(question))
+
+
+_ASKS_MEETING = re.compile(r"会议|哪次会|\bmeeting\b", re.I)
+
+
+def cover_line_fits(line: str, question: str) -> bool:
+    """Whether a cover line holds what a delivery question asks: the date for when, the
+    meeting for which meeting, else the speaker (an office such as 国务院总理, or a line
+    that is only a name, 李　强)."""
+    if asks_when(question):
+        return has_date(line)
+    if _ASKS_MEETING.search(question):
+        return "会议" in line
+    return bool(_OFFICE.search(line) or _NAME_LINE.fullmatch(line.strip()))
+
+
 @dataclass(frozen=True)
 class Evidence:
     """What the decision looks at, kept in the answer for staff and for calibration."""
@@ -105,6 +157,8 @@ class Evidence:
     date_missing: bool
     place_missing: bool = False  # asks where (在哪, 哪个城市) and the answer names no place
     year_absent: bool = False  # asks of a year the report never names (not its own or the last)
+    delivery_absent: bool = False  # asks who delivered the report; no cover or opening says
+    delivery_found: bool = False  # asks who delivered it and a cover line (or opening) says
 
     def to_json(self) -> dict:
         return {k: (round(v, 4) if isinstance(v, float) else v)
@@ -121,8 +175,11 @@ WEIGHTS = {"margin": 8.04, "coverage": 1.63, "sentence": 0.55, "english": -0.23,
            "foreign_place": -2.92, "year_mismatch": -3.01, "figure_missing": -2.13,
            "date_missing": -2.89, "place_missing": -1.36}
 BIAS = -1.00
-# Hand-set, not fitted: the report cannot speak of a year it never names.
+# Hand-set, not fitted: the report cannot speak of a year it never names, nor say who
+# delivered it when its text has neither cover lines nor the opening; a cover line that
+# says it answers whatever the words' overlap (no question set can calibrate these).
 YEAR_ABSENT_WEIGHT = -6.0
+DELIVERY_WEIGHT = 6.0
 
 
 def feature_vector(e: Evidence) -> list[float]:
@@ -133,5 +190,6 @@ def feature_vector(e: Evidence) -> list[float]:
 def confidence(e: Evidence) -> float:
     """0..1 evidence that the passage answers; hard mismatches pull it down strongly."""
     z = BIAS + sum(WEIGHTS[n] * v for n, v in zip(FEATURES, feature_vector(e), strict=True))
-    z += YEAR_ABSENT_WEIGHT * e.year_absent
+    z += YEAR_ABSENT_WEIGHT * e.year_absent + DELIVERY_WEIGHT * (e.delivery_found
+                                                                 - e.delivery_absent)
     return 1.0 / (1.0 + math.exp(-z))

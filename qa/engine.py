@@ -43,14 +43,18 @@ from qa.answer import (
 )
 from qa.confidence import (
     Evidence,
+    answers_delivery,
     asks_about_report,
+    asks_delivery,
     asks_when,
     asks_where,
     cover_end,
+    cover_line_fits,
     foreign_places,
     has_date,
     has_place,
     report_scope,
+    tells_delivery,
 )
 from qa.confidence import confidence as score_confidence
 from qa.followup import resolve_followup
@@ -77,6 +81,9 @@ from qa.text import clean_question, has_words, term_spans
 from qa.types import Answer, Citation
 
 NOT_FOUND = "报告中没有找到与此相关的内容。"
+DELIVERY_NOTICE = ("报告文本中没有写明这一点：报告人、会议和日期是封面上的信息，这份文本没有。"
+                   " / The report's text does not say this: speaker, meeting and date are"
+                   " cover details this text lacks.")
 EMPTY = "请输入一个问题，例如：今年煤化工产值目标是多少？"
 NO_WORDS = "没有识别到可以检索的文字，请用中文或英文提问。"
 RETRIEVERS = ("hybrid", "naive", "bm25", "dense")
@@ -282,6 +289,9 @@ class QAEngine:
         if not fused:
             return Answer(display, understood, False, "", NOT_FOUND, notices=notices)
         cands = [i for i, _ in fused[: max(cfg.rerank_depth, k)]]
+        delivery = asks_delivery(understood)
+        if delivery:  # who delivered the report: its cover lines, wherever they rank
+            cands += [p for p in self._cover_positions(allowed) if p not in cands]
         qchars = content_chars(understood)
         vecs = idx.passage_vectors(cands)
         cos = vecs @ qvec
@@ -296,8 +306,10 @@ class QAEngine:
         # the cover's title and date lines answer only questions about the report itself
         demote = set() if asks_about_report(understood) else {
             s.pos for s in scored if self._on_cover(idx.chunks[s.pos])}
-        scored.sort(key=lambda s: (s.pos in demote,
-                                   -(s.score + cfg.w_rrf * rrf_score[s.pos] / top_rrf), s.pos))
+        first = self._delivery_order(understood, cands) if delivery else {}
+        scored.sort(key=lambda s: (first.get(s.pos, len(first)), s.pos in demote,
+                                   -(s.score + cfg.w_rrf * rrf_score.get(s.pos, 0.0) / top_rrf),
+                                   s.pos))
         s_rank = {i: r for r, (i, _) in enumerate(sparse, 1)}
         d_rank = {i: r for r, (i, _) in enumerate(dense, 1)}
         best = scored[0]
@@ -332,6 +344,8 @@ class QAEngine:
         if not answered:
             if evidence.year_absent:
                 notices = (*notices, self._year_notice(best_chunk, intent))
+            if evidence.delivery_absent:
+                notices = (*notices, DELIVERY_NOTICE)
             return Answer(display, understood, False, "", NOT_FOUND, tuple(cites),
                           notices=notices, confidence=confidence, extra=extra)
         a, b = span
@@ -365,6 +379,23 @@ class QAEngine:
     def _never_used(self, word: str) -> bool:
         """Whether no passage has any of ``word``'s tokens (CPI, 公积金 in this report)."""
         return not any(self.index.bm25.idf(t) > 0 for t in self.tokenize(word))
+
+    def _cover_positions(self, allowed) -> list[int]:
+        """Positions of the cover passages (before 各位代表) of the allowed documents."""
+        return [p for p, c in enumerate(self.index.chunks)
+                if self._cover_ends.get(c.doc_id, 0) and self._on_cover(c)
+                and (allowed is None or allowed[p])]
+
+    def _delivery_order(self, question: str, cands: list[int]) -> dict[int, int]:
+        """For who/when/which-meeting questions about the report: the cover lines holding
+        what is asked first, then the rest of the cover, then the opening (我代表…), each
+        in reading order."""
+        chunks = self.index.chunks
+        fits = [p for p in cands
+                if self._on_cover(chunks[p]) and cover_line_fits(chunks[p].text, question)]
+        rest = [p for p in cands if self._on_cover(chunks[p]) and p not in fits]
+        opening = [p for p in cands if tells_delivery(chunks[p].text) and p not in fits + rest]
+        return {p: r for r, p in enumerate(sorted(fits) + sorted(rest) + sorted(opening))}
 
     def _on_cover(self, chunk: Chunk) -> bool:
         """Whether the passage lies in its report's cover (before 各位代表)."""
@@ -532,6 +563,8 @@ class QAEngine:
         else:
             coverage = self._coverage(question, base_tokens, missing, chunk)
         answer = chunk.text[span[0]:span[1]]
+        delivery = asks_delivery(question)
+        found = delivery and answers_delivery(chunk.text, question, self._on_cover(chunk))
         report_year = doc.year
         target = intent.target_year(report_year)
         year_mismatch = year_absent = False
@@ -550,6 +583,8 @@ class QAEngine:
             figure_missing=asks_figure(question) and not has_figure(answer, unit, question),
             date_missing=asks_when(question) and not has_date(answer, question),
             place_missing=asks_where(question) and not has_place(answer, question),
+            delivery_absent=delivery and not found,
+            delivery_found=found,
         )
 
     def _coverage(self, question: str, base_tokens: list[str], missing: set[str],

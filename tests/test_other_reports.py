@@ -10,7 +10,7 @@ import pytest
 
 from corpus import load_corpus
 from corpus.readers import _guess_title
-from eval.sets import CORPORA, SETS, get_set
+from eval.sets import CORPORA, SETS, get_set, index_for
 from qa.answer import sentence_year_signal
 from qa.confidence import foreign_places, report_scope
 from qa.engine import QAConfig, QAEngine
@@ -146,6 +146,52 @@ def test_questions_about_the_report_itself():
     assert not asks_about_report("今年GDP增长目标") and not asks_about_report("谁来当链长")
     assert cover_end("政府工作报告\n国务院总理 李强\n各位代表：\n现在……") == 16
     assert cover_end("一年来，我们坚持……") == 0
+
+
+def test_who_delivered_the_report_is_asked_of_its_cover():
+    from qa.confidence import asks_delivery, cover_line_fits
+
+    for q in ("这份政府工作报告是谁作的", "报告人是谁", "政府工作报告在哪次会议上作的",
+              "报告是哪天作的", "Who delivered this report?"):
+        assert asks_delivery(q), q
+    # a question about a policy, or about a person in the report, is not about the report
+    for q in ("新政策什么时候发布", "主席是谁", "谁来当链长", "今年GDP增长目标"):
+        assert not asks_delivery(q), q
+    assert cover_line_fits("国务院总理", "报告是谁做的")
+    assert cover_line_fits("李\u3000强", "报告是谁做的")
+    assert not cover_line_fits("政府工作报告", "报告是谁做的")
+    assert cover_line_fits("——2024年3月5日在第十四届全国人民代表大会第二次会议上", "报告是哪天作的")
+    assert not cover_line_fits("国务院总理", "报告是哪天作的")
+
+
+@pytest.mark.parametrize(("question", "gold"), [
+    ("这份政府工作报告是谁作的", "国务院总理"),
+    ("Who delivered this report?", "国务院总理"),
+    ("报告是哪天作的", "2024年3月5日"),
+    ("政府工作报告在哪次会议上作的", "第十四届全国人民代表大会第二次会议"),
+])
+def test_the_cover_answers_who_delivered_the_report(national_engine, question, gold):
+    # the cover lines are short and share few words with the question: they used to lose
+    # to the opening (我代表国务院…), which names neither the premier nor the date
+    a = national_engine.ask(question)
+    assert a.answered and gold in a.answer, (a.answer, a.confidence)
+    if gold == "国务院总理":  # the name is the next cover line, cited next
+        assert a.citations[1].text == "李\u3000强"
+
+
+def test_a_text_without_cover_lines_cannot_say_who_delivered_it(engine):
+    # the built-in newspaper excerpt starts mid-report (上接第一版): no cover, no opening;
+    # it used to answer 报告是谁做的 with 三是育企延链… (0.45) and English with a slogan
+    for q in ("报告是谁做的", "Who delivered this report?", "报告是哪天作的"):
+        a = engine.ask(q)
+        assert not a.answered and a.extra["evidence"]["delivery_absent"], (q, a.answer)
+        assert any("封面" in n for n in a.notices)
+    # the State Council's 2025 text has no cover but opens with 我代表国务院: that answers
+    # who, not when or at which meeting
+    eng = QAEngine.from_path(index_for(get_set("national2025")))
+    assert eng.ask("这份政府工作报告是谁作的").answered
+    assert not eng.ask("报告是哪天作的").answered
+    assert not eng.ask("政府工作报告在哪次会议上作的").answered
 
 
 def test_the_answer_sentence_holds_the_word_the_question_could_not_say(national_engine):
