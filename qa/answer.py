@@ -96,6 +96,17 @@ def has_figure(text: str, unit: str | None = None, asked: str = "") -> bool:
     return any(f in text[a:b] for a, b in spans for f in forms)
 
 
+_ASKS_TARGET = re.compile(r"目标|预期|指标|\btargets?\b|\bgoals?\b", re.I)
+_STATES_TARGET = re.compile(r"目标|力争|预期|计划|左右|争取|年度任务|确保")
+
+
+def result_for_target(question: str, sentence: str) -> bool:
+    """The question asks for a target and the sentence states a result, not a target or
+    task (去年GDP增长目标 is not answered by 去年一季度全区经济增长5.8%: a report sets its
+    own year's targets and reviews last year's results)."""
+    return bool(_ASKS_TARGET.search(question)) and not _STATES_TARGET.search(sentence)
+
+
 def speaks_of_period(text: str) -> bool:
     """A five-year plan period (十五五时期, 今后五年) and not this year (今年) is spoken of."""
     return not _SENT_THIS_YEAR.search(text) and bool(_SENT_PERIOD.search(text))

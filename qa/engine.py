@@ -37,6 +37,7 @@ from qa.answer import (
     figure_spans,
     has_figure,
     narrow_answer,
+    result_for_target,
     score_sentences,
     sentence_year_signal,
     speaks_of_period,
@@ -572,8 +573,10 @@ class QAEngine:
             if target not in (report_year, report_year - 1):
                 year_absent = not names_year(doc.text, target)
             else:
-                year_mismatch = sentence_year_signal(answer, chunk.year, report_year,
-                                                     intent) < 0
+                year_mismatch = (sentence_year_signal(answer, chunk.year, report_year,
+                                                      intent) < 0
+                                 or (target == report_year - 1
+                                     and result_for_target(question, answer)))
         return Evidence(
             dense=best.dense, margin=margin, english=is_mostly_english(question),
             coverage=coverage, sentence=best.best_sentence_score,

@@ -21,6 +21,7 @@ from qa.answer import (
     figure_spans,
     has_figure,
     narrow_answer,
+    result_for_target,
     sentence_year_signal,
 )
 from qa.confidence import Evidence, confidence, foreign_places, has_date, has_place
@@ -173,6 +174,21 @@ def test_sentence_year_signal():
     assert sentence_year_signal("粮食产量780亿斤。", 2022, 2023, prev) == 1.0
     assert sentence_year_signal("粮食产量780亿斤。", 2022, 2023, YearIntent(None)) == 0.0
     assert sentence_year_signal(target, None, None, cur) == 0.0
+
+
+def test_last_years_target_is_not_last_years_result(engine):
+    # a report sets its own year's targets and reviews last year's results: the 2022
+    # target is not in the built-in report, and a 2022 result does not answer it
+    assert result_for_target("去年GDP增长目标", "去年一季度全区经济增长5.8%")
+    assert not result_for_target("去年GDP增长目标", "地区生产总值增长6%左右")
+    assert not result_for_target("去年城镇新增就业目标", "超额完成城镇新增就业年度任务")
+    assert not result_for_target("去年GDP增长多少", "去年一季度全区经济增长5.8%")
+    for q in ("去年GDP增长目标", "去年粮食产量目标是多少", "What was the 2022 GDP growth target?"):
+        a = engine.ask(q)
+        assert not a.answered and a.extra["evidence"]["year_mismatch"], (q, a.answer)
+    # it used to be answered with 去年一季度全区经济增长5.8% at 0.81
+    assert "年度任务" in engine.ask("2022年城镇新增就业目标").answer
+    assert "6%左右" in engine.ask("今年GDP增长目标").answer
 
 
 @pytest.mark.parametrize(("question", "expected", "other"), [
