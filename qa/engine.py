@@ -359,10 +359,12 @@ class QAEngine:
         """Whether some passage contains ``term`` (looked up among the passages holding
         all of its words, so a large corpus is not scanned)."""
         bm25 = self.index.bm25
-        toks = self.tokenize(term)
-        if not toks:
+        # a token the term splits off alone may be cut otherwise in running text (率 of
+        # 赤字率 has no postings in 赤字率拟按3%安排): only tokens with postings narrow
+        postings = [p for p in (bm25.passages_with(t) for t in self.tokenize(term)) if len(p)]
+        if not postings:
             return False
-        ids = functools.reduce(np.intersect1d, (bm25.passages_with(t) for t in toks))
+        ids = functools.reduce(np.intersect1d, postings)
         return any(term in self.index.chunks[int(i)].text for i in ids)
 
     def _stand_in_tokens(self, question: str, expansions: list[str],

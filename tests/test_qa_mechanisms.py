@@ -245,6 +245,10 @@ def test_a_report_term_the_corpus_never_uses_is_no_expansion(engine, national_en
     # its parts (国内, 总值) must not stand in for it
     assert "国内生产总值" not in engine.ask("今年GDP目标").extra["expansions"]
     assert "国内生产总值" in national_engine.ask("今年GDP目标").extra["expansions"]
+    # a term whose last character jieba cuts off alone (赤字率 → 赤字 率) is still found,
+    # though 率 has no postings of its own (running text cuts 赤字率拟按 otherwise)
+    assert national_engine._uses("赤字率") and not engine._uses("赤字率")
+    assert "赤字率" in national_engine.ask("What is the deficit-to-GDP ratio?").extra["expansions"]
 
 
 def test_english_names_of_report_terms(engine):
