@@ -30,6 +30,7 @@ import numpy as np
 from corpus.chunking import chunk_documents
 from corpus.types import Chunk, ChunkConfig, Document, Heading, Paragraph
 from index.config import IndexConfig
+from index.tokenizer import vocabulary_hash
 
 FORMAT_VERSION = 1
 _FILES = ("manifest.json", "documents.jsonl", "chunks.jsonl", "tokens.jsonl", "terms.txt",
@@ -185,6 +186,7 @@ def build_index(
         ],
         "counts": {"documents": len(docs), "chunks": len(chunks)},
         "tokenizer": "jieba cut_for_search + shipped and corpus terms, stop words removed",
+        "vocabulary": vocabulary_hash(),
         "dense_index": "hnsw" if len(chunks) > HNSW_THRESHOLD else "flat",
         "timings": {"prepare_s": round(t1 - t0, 3), "embed_s": round(t2 - t1, 3),
                     "embedded": len(todo), "reused": len(chunks) - len(todo)},
@@ -249,6 +251,12 @@ def load_index(path: Path, expect_model: str | None = None) -> StoredIndex:
             raise IndexLoadError(
                 f"Index at {path} was built with model {manifest.get('model')!r}, not "
                 f"{expect_model!r}. {rebuild_hint(path)} --model {expect_model}"
+            )
+        if manifest.get("vocabulary") != vocabulary_hash():
+            raise IndexLoadError(
+                f"Index at {path} was tokenized with another vocabulary (the shipped "
+                f"terms, stop words or jieba version changed since it was built). "
+                f"{rebuild_hint(path)}"
             )
         docs = tuple(_doc_from_json(o) for o in _read_jsonl(path / "documents.jsonl"))
         chunks = tuple(_chunk_from_json(o) for o in _read_jsonl(path / "chunks.jsonl"))

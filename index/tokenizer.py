@@ -7,6 +7,7 @@ the corpus itself quotes, e.g. “双碳”) is added to jieba's dictionary so i
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from collections.abc import Iterable
@@ -25,6 +26,18 @@ def _read_list(name: str) -> list[str]:
 def shipped_terms() -> list[str]:
     """General government-report vocabulary shipped with the project."""
     return _read_list("terms.txt")
+
+
+def vocabulary_hash() -> str:
+    """Hash of what tokenizes besides the corpus: the shipped terms and stop words and the
+    jieba version. An index built under another vocabulary would be queried with tokens
+    cut otherwise than its passages' were, so loading it asks for a rebuild."""
+    from importlib.metadata import version
+
+    h = hashlib.sha256(version("jieba").encode())
+    for name in ("terms.txt", "stopwords.txt"):
+        h.update(b"\x1e" + "\n".join(_read_list(name)).encode("utf-8"))
+    return h.hexdigest()[:16]
 
 
 def corpus_terms(texts: Iterable[str]) -> list[str]:

@@ -33,7 +33,7 @@ from index.store import (
     make_faiss_index,
     stored_vectors,
 )
-from index.tokenizer import ChineseTokenizer, corpus_terms
+from index.tokenizer import ChineseTokenizer, corpus_terms, vocabulary_hash
 
 REPO = Path(__file__).resolve().parents[1]
 COAL_TARGET = "力争今年现代煤化工产值突破千亿元大关"
@@ -213,6 +213,8 @@ def test_tokenizer_keeps_report_terms_whole(builtin_stored):
         "力争今年现代煤化工产值突破千亿元大关": "煤化工",
         "风光氢储产业集群和呼包鄂通装备制造基地开始起步": "风光氢储",
         "完成400万亩高标准农田建设": "高标准农田",
+        # an indicator's trailing 率 is not split off alone and glued to the next word
+        "赤字率拟按3%安排": "赤字率",
     }
     for text, term in cases.items():
         assert term in tok.tokenize(text), (term, tok.tokenize(text))
@@ -331,6 +333,18 @@ def test_load_error_format_version(index_copy):
     manifest["format"] = FORMAT_VERSION + 1
     m.write_text(json.dumps(manifest), encoding="utf-8")
     _expect_load_error(index_copy, f"format {FORMAT_VERSION + 1}", f"reads {FORMAT_VERSION}")
+
+
+@pytest.mark.slow
+def test_load_error_other_vocabulary(index_copy):
+    # passages tokenized under other shipped terms would be queried with tokens cut
+    # otherwise (赤字率 whole at query time, 赤字 率拟 in the stored passages)
+    m = index_copy / "manifest.json"
+    manifest = json.loads(m.read_text(encoding="utf-8"))
+    assert manifest["vocabulary"] == vocabulary_hash()
+    manifest["vocabulary"] = "0" * 16
+    m.write_text(json.dumps(manifest), encoding="utf-8")
+    _expect_load_error(index_copy, "tokenized with another vocabulary")
 
 
 @pytest.mark.slow
