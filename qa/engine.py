@@ -386,8 +386,7 @@ class QAEngine:
     def _cover_positions(self, allowed) -> list[int]:
         """Positions of the cover passages (before 各位代表) of the allowed documents."""
         return [p for p, c in enumerate(self.index.chunks)
-                if self._cover_ends.get(c.doc_id, 0) and self._on_cover(c)
-                and (allowed is None or allowed[p])]
+                if self._on_cover(c) and (allowed is None or allowed[p])]
 
     def _delivery_order(self, question: str, cands: list[int]) -> dict[int, int]:
         """For who/when/which-meeting questions about the report: the cover lines holding
