@@ -234,6 +234,16 @@ def test_english_words_expand_to_report_terms():
     assert "煤炭" not in expand_terms("charcoals")
 
 
+def test_gdp_is_not_covered_by_any_growth(engine):
+    # GDP's report terms name the economy; 增长 in every passage (科技投入增长36.9%) used to
+    # cover GDP, so 内蒙古2022年GDP是多少 had full coverage on a passage about science
+    assert "增长" not in expand_terms("GDP是多少")
+    assert "增长" not in expand_terms("What is the GDP?")
+    a = engine.ask("内蒙古2022年GDP是多少")
+    if "地区生产总值" not in a.citations[0].text:
+        assert a.extra["evidence"]["coverage"] < 0.9, a.extra["evidence"]
+
+
 def test_english_keys_inside_hyphenated_words():
     assert "gdp" in matched_keys("What is the deficit-to-GDP ratio this year?")
     # the State Council's report says 国内生产总值 where a province says 地区生产总值
