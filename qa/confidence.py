@@ -117,6 +117,7 @@ def has_date(text: str, asked: str = "") -> bool:
 
 _OFFICE = re.compile(r"总理|省长|市长|主席|区长|州长|县长|盟长|旗长|书记")
 _NAME_LINE = re.compile(r"[\u4e00-\u9fff](?:[\u3000 ·]?[\u4e00-\u9fff]){1,3}")
+_ASKS_MEETING = re.compile(r"会议|哪次会|\bmeeting\b", re.I)
 
 
 def answers_delivery(text: str, question: str, on_cover: bool) -> bool:
@@ -126,9 +127,6 @@ def answers_delivery(text: str, question: str, on_cover: bool) -> bool:
         return cover_line_fits(text, question)
     return (tells_delivery(text) and not asks_when(question)
             and not _ASKS_MEETING.search(question))
-
-
-_ASKS_MEETING = re.compile(r"会议|哪次会|\bmeeting\b", re.I)
 
 
 def cover_line_fits(line: str, question: str) -> bool:
