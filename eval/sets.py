@@ -36,6 +36,7 @@ SETS: tuple[QuestionSet, ...] = (
     QuestionSet("dev", "dev"),
     QuestionSet("heldout", "heldout"),
     QuestionSet("heldout2", "heldout"),
+    QuestionSet("heldout3", "heldout"),
     QuestionSet("english", "dev"),
     QuestionSet("national2025", "fit", "china-national-2025.txt"),
     QuestionSet("national2024", "heldout", "china-national-2024.txt"),

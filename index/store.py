@@ -255,7 +255,8 @@ def load_index(path: Path, expect_model: str | None = None) -> StoredIndex:
         if manifest.get("vocabulary") != vocabulary_hash():
             raise IndexLoadError(
                 f"Index at {path} was tokenized with another vocabulary (the shipped "
-                f"terms, stop words or jieba version changed since it was built). "
+                f"terms, stop words, tokenizer rules or jieba version changed since it was "
+                f"built). "
                 f"{rebuild_hint(path)}"
             )
         docs = tuple(_doc_from_json(o) for o in _read_jsonl(path / "documents.jsonl"))

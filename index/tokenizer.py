@@ -16,6 +16,11 @@ from pathlib import Path
 _DATA = Path(__file__).resolve().parent / "data"
 _QUOTED = re.compile(r"[“\"「]([\u4e00-\u9fff]{2,8})[”\"」]")
 _KEEP = re.compile(r"[\w]", re.UNICODE)
+# 几 before a measure word or magnitude asks for a count (几家 = 多少家): the measure word
+# stays, as it does after 多少, and 几 goes with the other question words
+_HOW_MANY = re.compile(r"^几(?=[个家所项座条次成倍位名台套户件批处十百千万亿])")
+# bumped whenever tokenize() cuts differently, so indexes built before ask for a rebuild
+_RULES = "2"
 
 
 def _read_list(name: str) -> list[str]:
@@ -34,7 +39,7 @@ def vocabulary_hash() -> str:
     cut otherwise than its passages' were, so loading it asks for a rebuild."""
     from importlib.metadata import version
 
-    h = hashlib.sha256(version("jieba").encode())
+    h = hashlib.sha256(f"{version('jieba')}/{_RULES}/{_HOW_MANY.pattern}".encode())
     for name in ("terms.txt", "stopwords.txt"):
         h.update(b"\x1e" + "\n".join(_read_list(name)).encode("utf-8"))
     return h.hexdigest()[:16]
@@ -76,7 +81,9 @@ class ChineseTokenizer:
             self._init()
         tokens: list[str] = []
         for w in self._jieba.cut_for_search(text):
-            w = w.strip().lower()
+            w, asks = _HOW_MANY.subn("", w.strip().lower())
+            if asks and w in tokens:  # 几亿 and 几亿元 both give 亿元
+                continue
             if not w or not _KEEP.search(w) or w in self._stop:
                 continue
             tokens.append(w)

@@ -82,7 +82,7 @@ def figure_spans(text: str) -> list[Span]:
 _COUNTS = ("家", "所", "项", "条", "座", "套", "辆", "次", "列", "台", "批", "户", "处", "件")
 _UNIT_FORMS = {"度": ("度", "千瓦时"), "人": ("人", "名", "位"), "公里": ("公里", "千米", "米"),
                "亩": ("亩", "公顷"), "吨": ("吨", "斤", "公斤", "千克"), "千瓦": ("千瓦", "瓦"),
-               **{c: (c, "个") for c in _COUNTS}}
+               "%": ("%", "％", "‰", "百分点", "倍", "/"), **{c: (c, "个") for c in _COUNTS}}
 
 
 def has_figure(text: str, unit: str | None = None, asked: str = "") -> bool:

@@ -130,6 +130,8 @@ def asks_figure(question: str) -> bool:
 # percentage, 比全国多多少 a multiple)
 _CHANGE_OR_SHARE = re.compile(r"增长|增速|增幅|提高|下降|降低|比例|比重|百分|率|占|"
                               r"比[^，,。？?]{0,10}[多少高低]|每(?![年天月日周])")
+_ASKS_RATE = re.compile(r"(?<![效频功])率(?!先)|比例|比重|占比|百分比|百分之|增速|增幅|涨幅|"
+                        r"\b(?:percentage|share|proportion|rate)\b", re.I)
 _GENERIC_COUNT = re.compile(r"(?:多少|几)个")
 _COUNTED_IN = (
     (re.compile(r"农田|耕地|造林|种草|饲草|盐碱地|设施农业|草原|面积"), "亩"),
@@ -167,6 +169,9 @@ def asked_unit(question: str) -> str | None:
     e = _ENGLISH_UNIT.search(question)
     if e:
         return next(u for u, words in _ENGLISH_UNITS.items() if e.group(1).lower() in words)
+    # a rate, share or growth speed is answered by a percentage, fraction or multiple
+    if _FIGURE_WORDS.search(question) and _ASKS_RATE.search(question):
+        return "%"
     # 几个 names its measure word: any count answers it (建几个创新港 is not 人 for 人才)
     if (not _FIGURE_WORDS.search(question) or _CHANGE_OR_SHARE.search(question)
             or _GENERIC_COUNT.search(question)):

@@ -236,6 +236,17 @@ def test_tokenizer_drops_punctuation_and_stop_words():
     assert tok.tokenize("GDP Growth") == ["gdp", "growth"]
 
 
+def test_how_many_with_ji_tokenizes_like_duoshao():
+    tok = ChineseTokenizer()
+    # 几 before a measure word asks for a count: its measure word stays, as after 多少
+    assert tok.tokenize("新增了几家企业") == tok.tokenize("新增了多少家企业")
+    assert tok.tokenize("新增了几家企业") == ["新增", "家", "企业"]
+    assert tok.tokenize("零碳园区有几个") == ["园区", "零碳园区"]
+    assert tok.tokenize("几亿元").count("亿元") == 1
+    # other words that begin with 几 are words, and 哪几类 asks which, not how many
+    assert tok.tokenize("几乎") == ["几乎"] and "类" not in tok.tokenize("建了哪几类园区")
+
+
 def test_tokens_identical_at_build_and_query_time(builtin_stored):
     fresh = ChineseTokenizer(builtin_stored.terms)
     for chunk, stored_tokens in zip(builtin_stored.chunks, builtin_stored.tokens, strict=True):

@@ -636,7 +636,11 @@ def test_next_year_is_declined_with_the_years_the_report_covers(engine):
     ("报告说内蒙古发展有哪几方面的难处", None),
     # no unit named: the one the thing asked about is counted in, unless a change is asked
     ("去年建了多少高标准农田", "亩"), ("今年要修多少公路", "公里"), ("去年发了多少电", "度"),
-    ("内蒙古有多少人口", "人"), ("城镇新增就业增长多少", None), ("就业率是多少", None),
+    ("内蒙古有多少人口", "人"), ("城镇新增就业增长多少", None),
+    # a rate, share or growth speed is a percentage, fraction or multiple (率先 is no rate)
+    ("就业率是多少", "%"), ("今年GDP增速目标", "%"), ("煤炭产量占全国的比重是多少", "%"),
+    ("What share of China's coal output comes from Inner Mongolia?", "%"),
+    ("两率先是什么", None), ("效率提高多少", None),
     # 几个 names its measure word itself: 人才 in the name of the thing counted is no unit
     ("高技能人才综合培养创新港建几个", None), ("今年要引进多少人才", "人"),
     # money is counted in 元; a comparison (比全国多多少) or a per-unit figure is not
@@ -653,6 +657,16 @@ def test_next_year_is_declined_with_the_years_the_report_covers(engine):
 ])
 def test_asked_unit(question, unit):
     assert asked_unit(question) == unit
+
+
+def test_a_rate_is_answered_by_a_percentage_and_a_head_count_is_no_rate(engine):
+    ans = engine.ask("今年失业率目标")
+    assert ans.answered and "城镇调查失业率6%左右" in ans.answer, ans.answer
+    assert has_figure("约占全国的1/4", "%") and has_figure("增长1.2倍以上", "%")
+    # the report counts 23.74万名大学生 sent home but gives no employment rate
+    ans = engine.ask("大学生就业率是多少")
+    assert ans.extra["evidence"]["figure_missing"] is True
+    assert not ans.answered and ans.message == NOT_FOUND
 
 
 def test_a_unit_counted_in_picks_the_sentence_with_that_figure(engine):
