@@ -169,12 +169,13 @@ def asked_unit(question: str) -> str | None:
     e = _ENGLISH_UNIT.search(question)
     if e:
         return next(u for u, words in _ENGLISH_UNITS.items() if e.group(1).lower() in words)
+    if not _FIGURE_WORDS.search(question):
+        return None
     # a rate, share or growth speed is answered by a percentage, fraction or multiple
-    if _FIGURE_WORDS.search(question) and _ASKS_RATE.search(question):
+    if _ASKS_RATE.search(question):
         return "%"
     # 几个 names its measure word: any count answers it (建几个创新港 is not 人 for 人才)
-    if (not _FIGURE_WORDS.search(question) or _CHANGE_OR_SHARE.search(question)
-            or _GENERIC_COUNT.search(question)):
+    if _CHANGE_OR_SHARE.search(question) or _GENERIC_COUNT.search(question):
         return None
     return next((u for pat, u in _COUNTED_IN if pat.search(question)), None)
 
