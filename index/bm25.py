@@ -45,6 +45,10 @@ class BM25:
         """The term's idf (0 for a term no passage contains)."""
         return self._idf.get(term, 0.0)
 
+    def vocabulary(self) -> list[str]:
+        """Every term some passage contains, sorted."""
+        return sorted(t for t in self._idf if t)
+
     def passages_with(self, term: str) -> np.ndarray:
         """Indices of the passages containing ``term`` (ascending; empty when none)."""
         post = self._post.get(term)

@@ -75,7 +75,7 @@ from qa.intent import (
     wants_number,
     year_intent,
 )
-from qa.lexicon import compounds, simplified_forms, translations
+from qa.lexicon import compounds, romanisations, simplified_forms, translations
 from qa.smalltalk import reply as smalltalk_reply
 from qa.smalltalk import smalltalk_kind
 from qa.text import clean_question, has_words, term_spans
@@ -272,7 +272,7 @@ class QAEngine:
         for t in self._scope_words(base_tokens):
             weights[t] *= cfg.scope_weight
         # words the corpus never uses still carry meaning: they count as not covered
-        missing = set(self._missing_words(understood, base_tokens))
+        missing = set(self._missing_words(understood, base_tokens, lexicon))
         for t in missing:
             weights[t] = idx.bm25.median_idf()
         intent = year_intent(understood)
@@ -472,13 +472,16 @@ class QAEngine:
             return extend_for_list(passage, span, limit)
         return narrow_answer(passage, span, weights, tokenize, numeric, limit, unit)
 
-    def _missing_words(self, question: str, base_tokens: list[str]) -> list[str]:
+    def _missing_words(self, question: str, base_tokens: list[str],
+                       lexicon: list[tuple[str, tuple[str, ...]]] = ()) -> list[str]:
         """Question words the corpus never uses and no vocabulary entry accounts for.
 
-        Single characters are too generic to count. In an English question the words a
-        vocabulary entry translates are accounted for; when none is, every word counts.
+        Single characters are too generic to count. In an English question only content
+        words that neither the vocabulary nor the dictionary (``lexicon``) translates
+        count: question words and translated ones are accounted for.
         """
         keys = matched_keys(question)
+        untranslated = {w for phrase, found in lexicon if not found for w in phrase.split()}
         english = is_mostly_english(question)
         out = []
         for t in dict.fromkeys(base_tokens):
@@ -486,7 +489,7 @@ class QAEngine:
                 continue
             if any(t in k or k in t for k in keys):
                 continue
-            if english and t.isascii() and keys:
+            if english and t.isascii() and (keys or t not in untranslated):
                 continue
             out.append(t)
         return out
@@ -511,11 +514,18 @@ class QAEngine:
         def literal(words: tuple[str, ...]) -> tuple[str, ...]:
             return tuple([w for w in words if w in self._corpus_text][:limit])
 
+        def spelled(word: str) -> tuple[str, ...]:
+            # a Chinese name or term written in pinyin (Dayangshu, gaokao, hukou): only a
+            # word no dictionary sense covers, of two syllables or more
+            return self._pinyin_words.get(word, ())[:limit] if len(word) >= 5 else ()
+
         groups: list[tuple[str, tuple[str, ...]]] = []
         done: set[str] = set()
         for a, b in zip(seq, seq[1:], strict=False):
             if a in content and b in content and a not in done and b not in done:
-                found = usable(translations(f"{a} {b}")) or literal(compounds([a, b]))
+                found = (usable(translations(f"{a} {b}")) or literal(compounds([a, b]))
+                         or (spelled(a + b) if not (translations(a) or translations(b))
+                             else ()))
                 if found:
                     groups.append((f"{a} {b}", found))
                     done |= {a, b}
@@ -524,8 +534,23 @@ class QAEngine:
                 found = usable(translations(w))
                 if not found and "-" in w.strip("-"):
                     found = literal(compounds([p for p in w.split("-") if p]))
+                if not found and not translations(w):
+                    found = spelled(w)
                 groups.append((w, found or usable(translations(w, loose=True))))
         return groups
+
+    @functools.cached_property
+    def _pinyin_words(self) -> dict[str, tuple[str, ...]]:
+        """Toneless pinyin spelling → the corpus words (two to six characters) it spells,
+        the most used first."""
+        bm25 = self.index.bm25
+        out: dict[str, list[str]] = {}
+        for word in bm25.vocabulary():
+            if 2 <= len(word) <= 6 and all("\u4e00" <= c <= "\u9fff" for c in word):
+                for spelling in romanisations(word):
+                    out.setdefault(spelling, []).append(word)
+        return {k: tuple(sorted(v, key=lambda w: (-len(bm25.passages_with(w)), w)))
+                for k, v in out.items()}
 
     def _corpus_script(self, text: str) -> str:
         """A question typed in traditional characters (內蒙古去年糧食產量) in the corpus's

@@ -56,6 +56,8 @@ _UNIT_ALIASES = {"钱": "元", "位": "人", "长": "公里"}
 _LIST_WORDS = re.compile(
     r"哪些|哪[几两一二三四五六七八九十]|有什么|都有|包括|分别|列举|which\b|what are|list", re.I)
 ENGLISH_WORD = re.compile(r"[a-z][a-z&\-]*", re.I)
+# a vocabulary key's words may hold digits (5g, pm2.5, 14th five-year plan)
+_KEY_WORD = re.compile(r"[a-z0-9](?:[a-z0-9&\-]|\.(?=[0-9]))*", re.I)
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,7 @@ def asked_unit(question: str) -> str | None:
 
 
 _SCAFFOLD_WORDS = frozenset(
-    "不是 是不是 能不能 不能不 打算 时候 期间 程度 那边 这边 这类 那类 有关 一些 这些 那些 "
+    "不是 是不是 能不能 不能不 打算 准备 时候 期间 程度 那边 这边 这类 那类 有关 一些 这些 那些 "
     "东西 事情 方面 具体 大概 一共 总共 听说 请问 你好 您好 谢谢 麻烦 想问".split()
 )
 _QUESTION_START = "哪几多怎什啥咋"
@@ -231,7 +233,7 @@ def matched_keys(question: str) -> list[str]:
     Chinese keys match as substrings; English keys as whole words or word sequences
     (``rare earth``)."""
     q = question.lower()
-    words = ENGLISH_WORD.findall(q)
+    words = _KEY_WORD.findall(q)
     parts = [p for w in words for p in w.split("-") if p]  # deficit-to-gdp: gdp is a word
     single, phrase = set(words) | set(parts), f" {' '.join(words)} "
     phrase_parts = f" {' '.join(parts)} "

@@ -156,7 +156,40 @@ def compounds(parts: list[str], per_part: int = 6) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+_READING = re.compile(r"^\S+ (\S) \[([a-z:]+)[1-5]\]", re.I)
+
+
+@lru_cache(maxsize=1)
+def _char_readings() -> dict[str, tuple[str, ...]]:
+    """Simplified character → its toneless pinyin readings, from one-character entries
+    (ü written both u and v, as people type it: 绿 → lu, lv)."""
+    out: dict[str, list[str]] = {}
+    for line in _cedict_lines():
+        m = _READING.match(line)
+        if not m:
+            continue
+        syllable = m.group(2).lower()
+        forms = [syllable.replace("u:", "u"), syllable.replace("u:", "v")]
+        readings = out.setdefault(m.group(1), [])
+        readings.extend(f for f in forms if f not in readings)
+    return {c: tuple(r) for c, r in out.items()}
+
+
+def romanisations(word: str, limit: int = 16) -> tuple[str, ...]:
+    """Toneless pinyin spellings of a Chinese word, syllables joined (大杨树 → dayangshu);
+    none when a character has no reading or its readings multiply past ``limit``."""
+    table = _char_readings()
+    out = [""]
+    for ch in word:
+        readings = table.get(ch)
+        if not readings or len(out) * len(readings) > limit:
+            return ()
+        out = [a + b for a in out for b in readings]
+    return tuple(out)
+
+
 def load() -> None:
     """Read the dictionary now (about a second) rather than on the first English question."""
     _reverse()
     _by_first_word()
+    _char_readings()

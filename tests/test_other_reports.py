@@ -15,7 +15,7 @@ from qa.answer import sentence_year_signal
 from qa.confidence import foreign_places, report_scope
 from qa.engine import QAConfig, QAEngine
 from qa.intent import CURRENT, YearIntent
-from qa.lexicon import compounds, translations
+from qa.lexicon import compounds, romanisations, translations
 
 pytestmark = pytest.mark.slow
 
@@ -99,8 +99,35 @@ def test_english_words_outside_the_vocabulary_get_corpus_words(engine):
     # and count as not covered
     assert dict(engine._english_groups("How many night markets were built?")) == {
         "night markets": ("夜市",), "built": ("建设", "建成", "打造")}
-    assert engine._english_groups("What is the minimum wage?") == [
-        ("minimum", ()), ("wage", ())]
+    assert engine._english_groups("What is the lottery jackpot?") == [
+        ("lottery", ()), ("jackpot", ())]
+
+
+@pytest.mark.parametrize(("word", "spelling"), [
+    ("大杨树", "dayangshu"), ("高考", "gaokao"), ("绿色", "lvse"), ("绿色", "luse")])
+def test_romanisations(word, spelling):
+    assert spelling in romanisations(word)
+
+
+def test_a_name_written_in_pinyin_finds_the_corpus_word(engine):
+    q = "Why does the new gaokao exam site in Dayangshu town matter?"
+    groups = dict(engine._english_groups(q))
+    assert groups["dayangshu"] == ("大杨树",) and groups["gaokao"] == ("高考",)
+    # an English word with a dictionary sense is never read as pinyin (site: 斯特?)
+    assert groups["site"] == ()
+    a = engine.ask(q)
+    assert "大杨树镇高考考点" in a.citations[0].text and "大杨树镇高考考点" in a.answer
+
+
+def test_english_missing_words_are_the_untranslated_content_words(engine):
+    # question words (why, is) and translated words are accounted for; only words neither
+    # the vocabulary nor the dictionary renders count as a topic the report lacks
+    q = "How are casinos taxed?"
+    assert engine._missing_words(q, engine.tokenize(q), engine._english_groups(q)) == [
+        "casinos"]
+    q = "What is the lottery jackpot?"
+    assert engine._missing_words(q, engine.tokenize(q), engine._english_groups(q)) == [
+        "lottery", "jackpot"]
 
 
 def test_dictionary_words_find_an_english_answer(engine):

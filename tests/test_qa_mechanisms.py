@@ -211,6 +211,14 @@ def test_everyday_words_expand_to_report_terms():
     assert "煤炭" in expand_terms("去年挖煤挖了多少")
     assert "地区生产总值" in expand_terms("今年GDP增长目标")
     assert expand_terms("煤炭") == []  # the report term itself needs no expansion
+    assert "城镇调查失业率" in expand_terms("今年没活干的人比例控制在多少")
+    assert "政务服务" in expand_terms("能不能在手机上办")
+    assert "失业率" in expand_terms("What is the jobless rate target?")
+
+
+def test_an_everyday_phrase_finds_the_target(engine):
+    a = engine.ask("今年没活干的人比例打算控制在多少")
+    assert a.answered and "城镇调查失业率6%左右" in a.answer, a.answer
 
 
 def test_a_colloquial_verb_finds_the_reports_word(engine):
@@ -242,6 +250,13 @@ def test_gdp_is_not_covered_by_any_growth(engine):
     a = engine.ask("内蒙古2022年GDP是多少")
     if "地区生产总值" not in a.citations[0].text:
         assert a.extra["evidence"]["coverage"] < 0.9, a.extra["evidence"]
+
+
+def test_keys_with_digits_match():
+    # 5g, pm2.5 and 14th used to be cut at their digits and never matched
+    assert "5g" in matched_keys("5G基站建了多少个")
+    assert "细颗粒物" in expand_terms("PM2.5浓度下降了多少？")
+    assert "十四五" in expand_terms("What does the 14th Five-Year Plan say?")
 
 
 def test_english_keys_inside_hyphenated_words():
@@ -763,7 +778,8 @@ def test_unit_steers_the_answer_sentence(engine):
 
 
 # ----- question phrasing is not a topic the report lacks --------------------------------
-@pytest.mark.parametrize("word", ["建了", "要建", "几条", "哪些方面", "打算", "不是", "能修"])
+@pytest.mark.parametrize("word", ["建了", "要建", "几条", "哪些方面", "打算", "准备", "不是",
+                                  "能修"])
 def test_scaffolding_words(word):
     assert is_scaffolding(word)
 
