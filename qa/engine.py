@@ -103,6 +103,7 @@ class QAConfig:
     sentence_dense: float = 5.0
     sentence_dense_top: int = 2  # ... among this many best sentences by lexical score
     lexicon_terms: int = 3  # dictionary translations kept per English word (qa.lexicon)
+    dense_glosses: int = 2  # ... of which this many join the English question the model reads
     min_confidence: float = 0.40
     answer_chars: int = 120  # a longer answer sentence is narrowed to its best clauses
     # reranking weights (chosen by measurement on the eval set; see README)
@@ -280,8 +281,11 @@ class QAEngine:
         unit = asked_unit(understood)
         listing = wants_list(understood)
         dense_query = understood
-        if english and expansions:
-            dense_query = f"{understood} ({' '.join(expansions[:8])})"
+        # the model reads an English question better beside the report's words for it
+        glosses = expansions[:8] + [t for _, g in lexicon for t in g[:cfg.dense_glosses]
+                                    if t not in expansions]
+        if english and glosses:
+            dense_query = f"{understood} ({' '.join(glosses)})"
         qvec = idx.embed_query(dense_query)
 
         sparse = self._sparse(base_tokens + exp_tokens + lex_tokens, cfg.pool, allowed)

@@ -119,6 +119,16 @@ def test_a_name_written_in_pinyin_finds_the_corpus_word(engine):
     assert "大杨树镇高考考点" in a.citations[0].text and "大杨树镇高考考点" in a.answer
 
 
+def test_the_model_reads_an_english_question_beside_its_dictionary_words(engine):
+    # the dictionary's 事项 (items) and 下放 (delegated) beside the question bring the model
+    # to the passage on powers handed down; the question alone ranks it second
+    q = "How many power items has the autonomous region already delegated to lower levels?"
+    alone = QAEngine(engine.index, QAConfig(dense_glosses=0)).ask(q)
+    a = engine.ask(q)
+    assert "679项权力事项" not in alone.citations[0].text
+    assert "679项权力事项" in a.citations[0].text and "679项" in a.answer, a.answer
+
+
 def test_english_missing_words_are_the_untranslated_content_words(engine):
     # question words (why, is) and translated words are accounted for; only words neither
     # the vocabulary nor the dictionary renders count as a topic the report lacks
