@@ -39,6 +39,7 @@ SETS: tuple[QuestionSet, ...] = (
     QuestionSet("heldout3", "heldout"),
     QuestionSet("english", "dev"),
     QuestionSet("national2025", "fit", "china-national-2025.txt"),
+    QuestionSet("calibration2", "fit", "china-national-2025.txt"),
     QuestionSet("national2024", "heldout", "china-national-2024.txt"),
     QuestionSet("guangdong2026", "heldout", "guangdong-2026.txt"),
 )

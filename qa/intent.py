@@ -135,6 +135,7 @@ _CHANGE_OR_SHARE = re.compile(r"增长|增速|增幅|提高|下降|降低|比例
 _ASKS_RATE = re.compile(r"(?<![效频功])率(?!先)|比例|比重|占比|百分比|百分之|增速|增幅|涨幅|"
                         r"\b(?:percentage|share|proportion|rate)\b", re.I)
 _GENERIC_COUNT = re.compile(r"(?:多少|几)个")
+_ASKED_THING = re.compile(r"(?:多少|几)([\u4e00-\u9fff]{2,6})")
 _COUNTED_IN = (
     (re.compile(r"农田|耕地|造林|种草|饲草|盐碱地|设施农业|草原|面积"), "亩"),
     (re.compile(r"公路|铁路|高速|管网|里程"), "公里"),
@@ -143,7 +144,7 @@ _COUNTED_IN = (
     (re.compile(r"企业|公司|首店"), "家"),
     (re.compile(r"产量|粮食|牛奶|肉类"), "吨"),
     (re.compile(r"装机"), "千瓦"),
-    (re.compile(r"收入|资金|投资|产值|税|融资|贷款|预算|债|钱|补贴|资产"), "元"),
+    (re.compile(r"收入|资金|投资|产值|税|融资|贷款|预算|债|钱|补贴|资产|利息"), "元"),
 )
 
 # how many kilometres / how much revenue: the unit the report writes it in
@@ -173,6 +174,13 @@ def asked_unit(question: str) -> str | None:
         return next(u for u, words in _ENGLISH_UNITS.items() if e.group(1).lower() in words)
     if not _FIGURE_WORDS.search(question):
         return None
+    # the thing named right after 多少 is what is asked (降了利率以后少还多少利息: 利息, in 元,
+    # not the 利率 said before it)
+    thing = _ASKED_THING.search(question)
+    if thing:
+        unit = next((u for pat, u in _COUNTED_IN if pat.match(thing.group(1))), None)
+        if unit:
+            return unit
     # a rate, share or growth speed is answered by a percentage, fraction or multiple
     if _ASKS_RATE.search(question):
         return "%"

@@ -24,7 +24,14 @@ from qa.answer import (
     result_for_target,
     sentence_year_signal,
 )
-from qa.confidence import Evidence, confidence, foreign_places, has_date, has_place
+from qa.confidence import (
+    Evidence,
+    asks_when,
+    confidence,
+    foreign_places,
+    has_date,
+    has_place,
+)
 from qa.engine import EMPTY, NOT_FOUND, QAConfig, QAEngine
 from qa.intent import (
     CURRENT,
@@ -455,6 +462,22 @@ def test_a_where_question_is_not_answered_by_the_place_it_names(engine):
     assert not ans.answered, (ans.confidence, ans.answer)
 
 
+@pytest.mark.parametrize(("question", "when"), [
+    ("When will the new airport open?", True), ("过境免签能待多久", True),
+    ("How long can foreigners stay visa-free when in transit?", True),
+    # when in a clause does not ask for a date; how long a thing is asks for its length
+    ("What did the government do when prices rose?", False),
+    ("How long is the new railway?", False),
+])
+def test_when_questions(question, when):
+    assert asks_when(question) is when
+
+
+def test_a_span_answers_how_long():
+    assert has_date("过境免签境内停留时间延长至240小时")
+    assert has_date("免签停留期限延长到30天") and not has_date("建成公路6261公里")
+
+
 def test_a_when_question_is_not_answered_by_the_year_it_names(engine):
     sentence = "力争今年实现5家企业上市首发融资；"
     assert has_date(sentence) and not has_date(sentence, "今年什么时候实现5家企业上市")
@@ -669,6 +692,8 @@ def test_next_year_is_declined_with_the_years_the_report_covers(engine):
     ("How much general public budget revenue did the region collect?", "元"),
     ("How many China-Europe freight trains ran?", "列"), ("How much investment is planned?", None),
     ("how many old residential neighborhoods were renovated", None),
+    # the thing named right after 多少 is what is asked, not a rate said before it
+    ("去年降房贷利率以后大家一年少还多少利息", "元"), ("大学生就业率是多少", "%"),
 ])
 def test_asked_unit(question, unit):
     assert asked_unit(question) == unit
