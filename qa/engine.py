@@ -480,9 +480,9 @@ class QAEngine:
                        lexicon: list[tuple[str, tuple[str, ...]]] = ()) -> list[str]:
         """Question words the corpus never uses and no vocabulary entry accounts for.
 
-        Single characters are too generic to count. In an English question only content
-        words that neither the vocabulary nor the dictionary (``lexicon``) translates
-        count: question words and translated ones are accounted for.
+        Single characters are too generic to count. In an English question with a
+        vocabulary entry no English word counts; with none, only the content words the
+        dictionary (``lexicon``) does not translate do (not why, not translated words).
         """
         keys = matched_keys(question)
         untranslated = {w for phrase, found in lexicon if not found for w in phrase.split()}
