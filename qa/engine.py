@@ -71,6 +71,7 @@ from qa.intent import (
     key_terms,
     matched_keys,
     names_year,
+    overlaps_key,
     wants_list,
     wants_number,
     year_intent,
@@ -491,7 +492,7 @@ class QAEngine:
         for t in dict.fromkeys(base_tokens):
             if self.index.bm25.idf(t) > 0 or len(t) < 2 or t.isdigit() or is_scaffolding(t):
                 continue
-            if any(t in k or k in t for k in keys):
+            if any(overlaps_key(t, k) for k in keys):
                 continue
             if english and t.isascii() and (keys or t not in untranslated):
                 continue
@@ -633,7 +634,7 @@ class QAEngine:
         for t in dict.fromkeys(base_tokens):
             w = bm25.idf(t) or (bm25.median_idf() if t in missing else 0.0)
             total += w
-            if t in toks or any(x in chunk.text for k, terms in keys if t in k or k in t
+            if t in toks or any(x in chunk.text for k, terms in keys if overlaps_key(t, k)
                                 for x in terms):
                 covered += w
         for key, terms in keys:

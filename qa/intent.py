@@ -38,14 +38,16 @@ _THIS_OR_LAST = re.compile(r"今年|本年|去年|上一?年|this year|last year
 RELATIVE = "relative"  # 明年, 前年: ``YearIntent.year`` holds the offset from the report year
 _NUMBER_WORDS = re.compile(
     r"多少|几[个项条家万亿千百%]?|多大|多高|多快|比例|比重|百分之|增速|增长率|增幅|涨幅|规模|产量|"
-    r"产值|目标|数量|人数|how (?:many|much)|what (?:percentage|share|proportion)|rate\b|"
+    r"产值|目标|数量|人数|how (?:many|much|big|large|high|fast|far)\b|"
+    r"what (?:percentage|share|proportion)|rate\b|"
     r"target|number of|growth", re.I
 )
 _FIGURE_WORDS = re.compile(
     r"多少|(?<!哪)几(?!乎|何|时|年)[\u4e00-\u9fff%]|多大|多高|多长|多快|比例|比重|百分之|增速|增幅|涨幅|"
     r"[^效频功]率(?:是|为|有|达|能|会|[？?]|$)|"
     r"(?:产[量值]|总[量额]|收入|规模|增[长速幅]|[量值额率])(?:的)?(?:预期)?目标|"
-    r"how (?:many|much)|what (?:percentage|share|proportion)|\brate\b|\btargets?\b", re.I
+    r"how (?:many|much|big|large|high|fast|far)\b|what (?:percentage|share|proportion)|\brate\b|"
+    r"\btargets?\b", re.I
 )
 # 多少吨 / 几所 / 多少钱: the unit a figure must carry to answer (钱 is 元, 位 counts 人).
 _ASKED_UNIT = re.compile(
@@ -217,15 +219,34 @@ def is_mostly_english(question: str) -> bool:
     return letters > 3 * max(cjk, 1)
 
 
+def singular(word: str) -> str:
+    """An English plural's singular (jobs → job, policies → policy, taxes → tax), so a
+    vocabulary key matches either form; other words unchanged."""
+    if len(word) <= 3 or not word.endswith("s") or word.endswith(("ss", "us", "is")):
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "ches", "shes", "zes")):
+        return word[:-2]
+    return word[:-1]
+
+
+def _key_form(word: str) -> str:
+    """A question word as vocabulary keys are kept; a stop word stays as typed (plans is
+    question phrasing, not the key plan)."""
+    return word if word in _ENGLISH_STOP else singular(word)
+
+
 @lru_cache(maxsize=1)
 def _synonyms() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Key -> report terms, in file order; a key listed twice gets the terms of both."""
+    """Key -> report terms, in file order; a key listed twice (or as singular and plural)
+    gets the terms of both. English keys are kept in the singular."""
     table: dict[str, list[str]] = {}
     for line in (_DATA / "synonyms.tsv").read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
         key, _, terms = line.partition("\t")
-        merged = table.setdefault(" ".join(key.lower().split()), [])
+        merged = table.setdefault(" ".join(singular(w) for w in key.lower().split()), [])
         merged.extend(t for t in terms.split() if t not in merged)
     return tuple((k, tuple(v)) for k, v in table.items())
 
@@ -241,22 +262,31 @@ def matched_keys(question: str) -> list[str]:
     Chinese keys match as substrings; English keys as whole words or word sequences
     (``rare earth``)."""
     q = question.lower()
-    words = _KEY_WORD.findall(q)
-    parts = [p for w in words for p in w.split("-") if p]  # deficit-to-gdp: gdp is a word
+    words = [_key_form(w) for w in _KEY_WORD.findall(q)]
+    parts = [_key_form(p) for w in words for p in w.split("-") if p]  # deficit-to-gdp: gdp
     single, phrase = set(words) | set(parts), f" {' '.join(words)} "
     phrase_parts = f" {' '.join(parts)} "
+    # a word inserted inside a phrase (old residential neighborhoods: old neighborhood)
+    gapped = {f" {' '.join(words[:i] + words[i + 1:])} " for i in range(1, len(words) - 1)
+              if words[i] not in _ENGLISH_STOP}
     # longest Chinese keys first: 收入 inside 财政收入 is that word, not 收入 on its own
     chinese = {q[a:b] for a, b in term_spans(q, _chinese_keys())}
-    out = []
+    out: list[str] = []
+    loose: list[str] = []
     for key, _ in _synonyms():
         if not key.isascii():
             hit = key in chinese
         else:
             hit = (f" {key} " in phrase or f" {key} " in phrase_parts) if " " in key \
                 else key in single
+            if not hit and " " in key and any(f" {key} " in g for g in gapped):
+                loose.append(key)
         if hit:
             out.append(key)
-    return out
+    # a loose match must not be a longer entry's words again (special treasury bonds is
+    # not special bonds)
+    whole = [set(k.split()) for k in out]
+    return out + [k for k in loose if not any(set(k.split()) < w for w in whole)]
 
 
 # Question and function words of English questions, and words naming the report itself.
@@ -278,13 +308,24 @@ billion they people someone anyone
 """.split())
 
 
+def overlaps_key(token: str, key: str) -> bool:
+    """Whether a question token is part of a matched vocabulary key or holds it
+    (收入 and 财政收入; companies and the key company)."""
+    token = singular(token)
+    return token in key or key in token
+
+
+# how big / how far / how long ask for a figure or a span: the adjective is phrasing
+_HOW_PHRASE = re.compile(r"\bhow (?:big|large|high|fast|far|long|often|soon)\b", re.I)
+
+
 def english_content_words(question: str) -> list[str]:
     """Content words of an English question that no vocabulary entry translates."""
     keys = matched_keys(question)
     key_words = {w for k in keys for w in k.split()}
-    words = ENGLISH_WORD.findall(question.lower())
+    words = ENGLISH_WORD.findall(_HOW_PHRASE.sub(" ", question.lower()))
     return [w for w in dict.fromkeys(words)
-            if len(w) > 2 and w not in _ENGLISH_STOP and w not in key_words
+            if len(w) > 2 and w not in _ENGLISH_STOP and singular(w) not in key_words
             and not any(w.startswith(k) or k.startswith(w) for k in key_words)
             and not ("-" in w and all(p in key_words or p in _ENGLISH_STOP or len(p) <= 2
                                       for p in w.split("-")))]

@@ -40,6 +40,7 @@ from qa.intent import (
     YearIntent,
     asked_unit,
     asks_figure,
+    english_content_words,
     expand_terms,
     is_scaffolding,
     matched_keys,
@@ -264,6 +265,27 @@ def test_keys_with_digits_match():
     assert "5g" in matched_keys("5G基站建了多少个")
     assert "细颗粒物" in expand_terms("PM2.5浓度下降了多少？")
     assert "十四五" in expand_terms("What does the 14th Five-Year Plan say?")
+
+
+def test_english_keys_match_singular_and_plural():
+    # the vocabulary lists a word once; the question may use either number
+    assert "老旧小区" in expand_terms("old neighborhood renovation")
+    assert "老旧小区" in expand_terms("How many old neighborhoods were renovated?")
+    assert "贷款" in expand_terms("loans to farmers") and "贷款" in expand_terms("a loan")
+    assert "债务" in expand_terms("What about local government debts?")
+    # a phrasing word is no key in another number (plans is not the key plan)
+    assert "计划" not in expand_terms("What are the high-speed rail plans for this year?")
+    # a translated plural is no content word left for the dictionary
+    assert "companies" not in english_content_words("companies that owe money")
+
+
+def test_english_phrase_keys_allow_one_inserted_word():
+    # old residential neighborhoods is the entry old neighborhoods with a word between
+    assert "老旧小区" in expand_terms("how many old residential neighborhoods got renovated")
+    # but a longer entry's words are not another entry (special treasury bonds are 特别国债,
+    # not 专项债券, the special bonds)
+    keys = matched_keys("How much in special treasury bonds will be issued?")
+    assert "special treasury bond" in keys and "special bond" not in keys
 
 
 def test_english_keys_inside_hyphenated_words():
@@ -707,6 +729,24 @@ def test_a_rate_is_answered_by_a_percentage_and_a_head_count_is_no_rate(engine):
     ans = engine.ask("大学生就业率是多少")
     assert ans.extra["evidence"]["figure_missing"] is True
     assert not ans.answered and ans.message == NOT_FOUND
+
+
+@pytest.mark.parametrize("question", [
+    "how big was china's economy in 2024", "How large is the deficit?",
+    "how fast will the economy grow", "How far is the new railway?",
+])
+def test_how_big_asks_for_a_figure_and_big_is_no_topic(question):
+    assert asks_figure(question)
+    assert not {"big", "large", "fast", "far"} & set(english_content_words(question))
+
+
+@pytest.mark.parametrize("question", ["how big was china's economy in 2023",
+                                      "how big was china's economy last year"])
+def test_how_big_gets_the_size_of_the_economy(national_engine, question):
+    # big was translated to 北斗, 大局 and 大投资家; the economy is 国内生产总值 in the
+    # State Council's report as 地区生产总值 is in a province's
+    ans = national_engine.ask(question)
+    assert ans.answered and "国内生产总值超过126万亿元" in ans.answer, ans.answer
 
 
 def test_a_unit_counted_in_picks_the_sentence_with_that_figure(engine):
