@@ -716,6 +716,9 @@ def test_next_year_is_declined_with_the_years_the_report_covers(engine):
     ("how many old residential neighborhoods were renovated", None),
     # the thing named right after 多少 is what is asked, not a rate said before it
     ("去年降房贷利率以后大家一年少还多少利息", "元"), ("大学生就业率是多少", "%"),
+    # an age, a grade, a count of medals, a span and dollars are asked in their own unit
+    ("延迟退休以后男的多少岁才能退休", "岁"), ("地震是几级", "级"), ("拿了几块金牌", "块"),
+    ("过境免签能待几天", "天"), ("实际使用外资多少亿美元", "美元"),
 ])
 def test_asked_unit(question, unit):
     assert asked_unit(question) == unit
@@ -747,6 +750,17 @@ def test_how_big_gets_the_size_of_the_economy(national_engine, question):
     # State Council's report as 地区生产总值 is in a province's
     ans = national_engine.ask(question)
     assert ans.answered and "国内生产总值超过126万亿元" in ans.answer, ans.answer
+
+
+def test_an_age_is_answered_in_years_of_age_and_a_span_in_hours_or_days(guangdong_engine):
+    assert has_figure("人均预期寿命提高到80岁以上", "岁")
+    # the State Council's 240小时 answers 能待几天; 20元 answers no 多少岁
+    assert has_figure("过境免签境内停留时间延长至240小时", "天")
+    assert not has_figure("城乡居民基础养老金最低标准再提高20元", "岁")
+    ans = guangdong_engine.ask("广东人均预期寿命要提高到多少岁")
+    assert ans.answered and "80岁以上" in ans.answer, ans.answer
+    ans = guangdong_engine.ask("男的多少岁才能退休")
+    assert ans.extra["evidence"]["figure_missing"] is True and not ans.answered
 
 
 def test_a_unit_counted_in_picks_the_sentence_with_that_figure(engine):
