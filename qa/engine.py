@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +75,7 @@ from qa.intent import (
     overlaps_key,
     wants_list,
     wants_number,
+    without_a_not_a,
     year_intent,
 )
 from qa.lexicon import compounds, romanisations, simplified_forms, translations
@@ -83,6 +85,8 @@ from qa.text import clean_question, has_words, term_spans
 from qa.types import Answer, Citation
 
 NOT_FOUND = "报告中没有找到与此相关的内容。"
+_REPORT_REF = re.compile(r"(?:这份|这个|本|该)?(?:政府)?(?:工作)?报告(?:里面|里头|里|中|上)?|"
+                         r"提到|提及|谈到|讲到")
 DELIVERY_NOTICE = ("报告文本中没有写明这一点：报告人、会议和日期是封面上的信息，这份文本没有。"
                    " / The report's text does not say this: speaker, meeting and date are"
                    " cover details this text lacks.")
@@ -256,7 +260,12 @@ class QAEngine:
         cfg = self.config
         idx = self.index
         tokenize = self.tokenize
-        base_tokens = tokenize(understood)
+        searched = without_a_not_a(understood)
+        if not asks_about_report(understood):
+            # 报告里有没有提到…, 报告提出…: the report itself, not a topic (as "report" is
+            # an English stop word), else the opening 向大会报告政府工作 matches it
+            searched = _REPORT_REF.sub(" ", searched).strip() or searched
+        base_tokens = tokenize(searched)
         # a report term this corpus never uses adds nothing, not even its parts (国内生产总值
         # in a provincial report would otherwise match 国内 in 国内外市场)
         expansions = [e for e in expand_terms(understood) if self._uses(e)]

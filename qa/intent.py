@@ -202,6 +202,15 @@ _AUX_FIRST = "要能会还想可别再该"
 _AUX_LAST = "了过着吗呢么"
 
 
+_A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")
+
+
+def without_a_not_a(question: str) -> str:
+    """An A-not-A question (有没有提到, 能不能办, 可不可以) with the plain verb (有提到, 能办,
+    可以): the negation is phrasing, so 没有/不能 are not searched for."""
+    return _A_NOT_A.sub(r"\1", question)
+
+
 def is_scaffolding(word: str) -> bool:
     """A question-phrasing word (几条, 建了, 要建, 打算) rather than a topic: a word the
     report lacks for this reason says nothing about whether the report covers the topic."""

@@ -45,6 +45,7 @@ from qa.intent import (
     is_scaffolding,
     matched_keys,
     names_year,
+    without_a_not_a,
     year_intent,
 )
 from qa.lexicon import simplified_forms
@@ -258,6 +259,26 @@ def test_gdp_is_not_covered_by_any_growth(engine):
     a = engine.ask("内蒙古2022年GDP是多少")
     if "地区生产总值" not in a.citations[0].text:
         assert a.extra["evidence"]["coverage"] < 0.9, a.extra["evidence"]
+
+
+@pytest.mark.parametrize("question, plain", [
+    ("报告里有没有提到DeepSeek", "报告里有提到DeepSeek"), ("能不能毕业就上班", "能毕业就上班"),
+    ("生娃国家给不给钱", "生娃国家给钱"), ("可不可以网上办", "可以网上办"),
+    ("为什么没有提高", "为什么没有提高"),  # a plain negation is no A-not-A question
+])
+def test_an_a_not_a_question_is_searched_as_the_plain_verb(question, plain):
+    assert without_a_not_a(question) == plain
+
+
+def test_the_report_named_in_a_question_is_not_its_topic(engine):
+    # 没有 of 有没有 matched 没有闯不过的难关 and 里 of 报告里 matched 碗里: DeepSeek, the only
+    # topic, is a word the report never uses
+    ans = engine.ask("报告里有没有提到DeepSeek")
+    assert not ans.answered and ans.message == NOT_FOUND
+    assert ans.extra["evidence"]["coverage"] == 0.0
+    # and 报告 no longer pulls the passages that say 报告
+    ans = engine.ask("报告里被比作一对星星的是哪两座城市？")
+    assert ans.answered and "双子星座" in ans.answer, ans.answer
 
 
 def test_keys_with_digits_match():
