@@ -44,7 +44,7 @@ _NUMBER_WORDS = re.compile(
 )
 _FIGURE_WORDS = re.compile(
     r"多少|(?<!哪)几(?!乎|何|时|年)[\u4e00-\u9fff%]|多大|多高|多长|多快|比例|比重|百分之|增速|增幅|涨幅|"
-    r"[^效频功]率(?:是|为|有|达|能|会|[？?]|$)|"
+    r"[^效频功]率(?:是|为|有|达|能|会|[？?]|\s|$|(?=今年|去年|多少))|"
     r"(?:产[量值]|总[量额]|收入|规模|增[长速幅]|[量值额率])(?:的)?(?:预期)?目标|"
     r"how (?:many|much|big|large|high|fast|far)\b|what (?:percentage|share|proportion)|\brate\b|"
     r"\btargets?\b", re.I
@@ -147,7 +147,8 @@ _COUNTED_IN = (
     (re.compile(r"企业|公司|首店"), "家"),
     (re.compile(r"产量|粮食|牛奶|肉类"), "吨"),
     (re.compile(r"装机"), "千瓦"),
-    (re.compile(r"收入|资金|投资|产值|税|融资|贷款|预算|债|钱|补贴|资产|利息"), "元"),
+    (re.compile(r"收入|资金|投资|产值|税|融资|贷款|预算|债|钱|补贴|资产|利息|总额|零售额|销售额|"
+                r"交易额|营业额|成交额"), "元"),
 )
 
 # how many kilometres / how much revenue: the unit the report writes it in

@@ -740,6 +740,9 @@ def test_next_year_is_declined_with_the_years_the_report_covers(engine):
     # an age, a grade, a count of medals, a span and dollars are asked in their own unit
     ("延迟退休以后男的多少岁才能退休", "岁"), ("地震是几级", "级"), ("拿了几块金牌", "块"),
     ("过境免签能待几天", "天"), ("实际使用外资多少亿美元", "美元"),
+    # a rate typed as a keyword, and a total sold or traded, which is money
+    ("出生率 去年", "%"), ("去年社会消费品零售总额是多少", "元"), ("进出口总额是多少", "元"),
+    ("社会消费品零售总额增长多少", None),
 ])
 def test_asked_unit(question, unit):
     assert asked_unit(question) == unit
