@@ -47,7 +47,7 @@ _FIGURE_WORDS = re.compile(
     r"[^效频功]率(?:是|为|有|达|能|会|[？?]|\s|$|(?=今年|去年|多少))|"
     r"(?:产[量值]|总[量额]|收入|规模|增[长速幅]|[量值额率])(?:的)?(?:预期)?目标|"
     r"how (?:many|much|big|large|high|fast|far)\b|what (?:percentage|share|proportion)|\brate\b|"
-    r"\btargets?\b", re.I
+    r"\btargets?\b|\b(?:total|amount|value|size|volume)\b", re.I
 )
 # 多少吨 / 几所 / 多少钱: the unit a figure must carry to answer (钱 is 元, 位 counts 人).
 _ASKED_UNIT = re.compile(

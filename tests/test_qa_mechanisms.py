@@ -767,6 +767,15 @@ def test_how_big_asks_for_a_figure_and_big_is_no_topic(question):
     assert not {"big", "large", "fast", "far"} & set(english_content_words(question))
 
 
+@pytest.mark.parametrize("question, figure", [
+    ("What was China's total foreign trade value in 2024?", True),
+    ("What is the size of Inner Mongolia's GDP?", True),
+    ("What will be done about foreign trade?", False),
+])
+def test_a_total_value_or_size_asks_for_a_figure(question, figure):
+    assert asks_figure(question) is figure
+
+
 @pytest.mark.parametrize("question", ["how big was china's economy in 2023",
                                       "how big was china's economy last year"])
 def test_how_big_gets_the_size_of_the_economy(national_engine, question):
