@@ -300,6 +300,17 @@ def test_english_keys_match_singular_and_plural():
     assert "companies" not in english_content_words("companies that owe money")
 
 
+@pytest.mark.parametrize("question, expected", [
+    ("How many major projects were carried out last year?", "实施重大项目3343个"),
+    ("Are national parks planned?", "贺兰山、大青山国家公园"),
+])
+def test_english_terms_made_of_stop_words(engine, question, expected):
+    # major and national are stop words alone (every report says 国家 and 重大); the
+    # phrase is the report's term
+    ans = engine.ask(question)
+    assert ans.answered and expected in ans.answer, ans.answer
+
+
 def test_english_phrase_keys_allow_one_inserted_word():
     # old residential neighborhoods is the entry old neighborhoods with a word between
     assert "老旧小区" in expand_terms("how many old residential neighborhoods got renovated")
