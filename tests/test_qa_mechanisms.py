@@ -288,6 +288,12 @@ def test_keys_with_digits_match():
     assert "十四五" in expand_terms("What does the 14th Five-Year Plan say?")
 
 
+def test_household_words_name_the_reports_programmes():
+    assert "以旧换新" in expand_terms("家里想换台新冰箱，国家还补贴吗")
+    assert "根治欠薪" in expand_terms("老板拖着工资不发怎么办")
+    assert "内卷式竞争" in expand_terms("企业之间价格战打得太凶")
+
+
 def test_english_keys_match_singular_and_plural():
     # the vocabulary lists a word once; the question may use either number
     assert "老旧小区" in expand_terms("old neighborhood renovation")
