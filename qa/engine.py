@@ -516,7 +516,10 @@ class QAEngine:
         translations joined make a word of the corpus (``zero carbon`` → 零碳), are one
         group; so is a hyphenated word. A candidate counts when every token of it occurs in
         the corpus."""
-        content = english_content_words(question)
+        unused = frozenset(k for k, terms in zip(matched_keys(question), key_terms(question),
+                                                 strict=True)
+                           if not any(self._uses(t) for t in terms))
+        content = english_content_words(question, unused)
         seq = ENGLISH_WORD.findall(question.lower())
         limit = self.config.lexicon_terms
 

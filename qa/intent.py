@@ -330,9 +330,10 @@ def overlaps_key(token: str, key: str) -> bool:
 _HOW_PHRASE = re.compile(r"\bhow (?:big|large|high|fast|far|long|often|soon)\b", re.I)
 
 
-def english_content_words(question: str) -> list[str]:
-    """Content words of an English question that no vocabulary entry translates."""
-    keys = matched_keys(question)
+def english_content_words(question: str, unused: frozenset[str] = frozenset()) -> list[str]:
+    """Content words of an English question that no vocabulary entry translates; an entry
+    in ``unused`` (none of its terms is in the corpus) leaves its words untranslated."""
+    keys = [k for k in matched_keys(question) if k not in unused]
     key_words = {w for k in keys for w in k.split()}
     words = ENGLISH_WORD.findall(_HOW_PHRASE.sub(" ", question.lower()))
     return [w for w in dict.fromkeys(words)

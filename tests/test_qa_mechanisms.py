@@ -317,6 +317,14 @@ def test_english_terms_made_of_stop_words(engine, question, expected):
     assert ans.answered and expected in ans.answer, ans.answer
 
 
+def test_an_entry_the_corpus_lacks_leaves_its_words_to_the_dictionary():
+    # defense budget → 国防预算 国防支出: where no passage has either, defense is still a
+    # content word to translate (国防), and the budget sentence does not cover it
+    q = "What is China's defense budget for 2025?"
+    assert "defense" not in english_content_words(q)
+    assert "defense" in english_content_words(q, frozenset({"defense budget"}))
+
+
 def test_english_phrase_keys_allow_one_inserted_word():
     # old residential neighborhoods is the entry old neighborhoods with a word between
     assert "老旧小区" in expand_terms("how many old residential neighborhoods got renovated")
