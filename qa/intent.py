@@ -272,6 +272,12 @@ def matched_keys(question: str) -> list[str]:
 
     Chinese keys match as substrings; English keys as whole words or word sequences
     (``rare earth``)."""
+    return list(_matched_keys(question))
+
+
+@lru_cache(maxsize=512)
+def _matched_keys(question: str) -> tuple[str, ...]:
+    # cached: one question is looked up several times per answer, against ~3000 entries
     q = question.lower()
     words = [_key_form(w) for w in _KEY_WORD.findall(q)]
     parts = [_key_form(p) for w in words for p in w.split("-") if p]  # deficit-to-gdp: gdp
@@ -297,7 +303,7 @@ def matched_keys(question: str) -> list[str]:
     # a loose match must not be a longer entry's words again (special treasury bonds is
     # not special bonds)
     whole = [set(k.split()) for k in out]
-    return out + [k for k in loose if not any(set(k.split()) < w for w in whole)]
+    return tuple(out + [k for k in loose if not any(set(k.split()) < w for w in whole)])
 
 
 # Question and function words of English questions, and words naming the report itself.
