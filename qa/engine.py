@@ -261,7 +261,8 @@ class QAEngine:
         idx = self.index
         tokenize = self.tokenize
         searched = without_a_not_a(understood)
-        if not asks_about_report(understood):
+        about_report = asks_about_report(understood)
+        if not about_report:
             # 报告里有没有提到…, 报告提出…: the report itself, not a topic (as "report" is
             # an English stop word), else the opening 向大会报告政府工作 matches it
             searched = _REPORT_REF.sub(" ", searched).strip() or searched
@@ -319,7 +320,7 @@ class QAEngine:
         rrf_score = dict(fused)
         top_rrf = fused[0][1]
         # the cover's title and date lines answer only questions about the report itself
-        demote = set() if asks_about_report(understood) else {
+        demote = set() if about_report else {
             s.pos for s in scored if self._on_cover(idx.chunks[s.pos])}
         first = self._delivery_order(understood, cands) if delivery else {}
         scored.sort(key=lambda s: (first.get(s.pos, len(first)), s.pos in demote,

@@ -36,9 +36,11 @@ _RELATIVE_WORDS = (
 _PERIOD = re.compile(r"十[一二三四五六七八九]五|(?:今后|未来|过去)五年|五年来|年均|五年规划")
 _THIS_OR_LAST = re.compile(r"今年|本年|去年|上一?年|this year|last year", re.I)
 RELATIVE = "relative"  # 明年, 前年: ``YearIntent.year`` holds the offset from the report year
+# how many / how big ... asks for a figure (the English twin of 多少, 多大, 多快)
+_HOW_FIGURE = r"how (?:many|much|big|large|high|fast|far)\b"
 _NUMBER_WORDS = re.compile(
     r"多少|几[个项条家万亿千百%]?|多大|多高|多快|比例|比重|百分之|增速|增长率|增幅|涨幅|规模|产量|"
-    r"产值|目标|数量|人数|how (?:many|much|big|large|high|fast|far)\b|"
+    r"产值|目标|数量|人数|" + _HOW_FIGURE + r"|"
     r"what (?:percentage|share|proportion)|rate\b|"
     r"target|number of|growth", re.I
 )
@@ -46,7 +48,7 @@ _FIGURE_WORDS = re.compile(
     r"多少|(?<!哪)几(?!乎|何|时|年)[\u4e00-\u9fff%]|多大|多高|多长|多快|比例|比重|百分之|增速|增幅|涨幅|"
     r"[^效频功]率(?:是|为|有|达|能|会|[？?]|\s|$|(?=今年|去年|多少))|"
     r"(?:产[量值]|总[量额]|收入|规模|增[长速幅]|[量值额率])(?:的)?(?:预期)?目标|"
-    r"how (?:many|much|big|large|high|fast|far)\b|what (?:percentage|share|proportion)|\brate\b|"
+    + _HOW_FIGURE + r"|what (?:percentage|share|proportion)|\brate\b|"
     r"\btargets?\b|\b(?:total|amount|value|size|volume)\b", re.I
 )
 # 多少吨 / 几所 / 多少钱: the unit a figure must carry to answer (钱 is 元, 位 counts 人).
