@@ -181,7 +181,9 @@ def score_sentences(
     out = []
     for a, b in sentence_spans(passage):
         sent = passage[a:b]
-        got = sum(weights.get(t, 0.0) for t in set(tokenize(sent)))
+        # summed in the sentence's order, not a set's (which varies with the hash seed), so
+        # tied sentences rank the same in every process
+        got = sum(weights.get(t, 0.0) for t in dict.fromkeys(tokenize(sent)))
         cov = got / total if total > 0 else 0.0
         score = cov + 0.5 * bigram_overlap(bigrams, sent)
         score += PROXIMITY_WEIGHT * proximity(sent, [t for t in weights if weights[t] > 0])
@@ -228,7 +230,7 @@ def narrow_answer(
 
     # a word in several clauses is the sentence's topic, not what picks the clause: it
     # weighs 1/sqrt(clauses holding it) (做大做强现代煤化工产业链 vs 加快…重大项目建设)
-    words = [set(tokenize(passage[c[0]:c[1]])) for c in clauses]
+    words = [dict.fromkeys(tokenize(passage[c[0]:c[1]])) for c in clauses]
     spread = Counter(t for ws in words for t in ws)
 
     def value(i: int) -> float:
