@@ -24,7 +24,7 @@ EXIT_THRESHOLD = 1
 EXIT_BAD_INPUT = 2
 
 OPTIONAL_SUBCOMMAND_MODULES = (
-    "eval.cli_run", "eval.cli_report", "eval.cli_bench", "eval.cli_calibrate"
+    "eval.cli_run", "eval.cli_report", "eval.cli_bench", "eval.cli_calibrate", "eval.cli_sets"
 )
 
 

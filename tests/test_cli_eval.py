@@ -211,3 +211,38 @@ def test_feedback_export_without_a_database(tmp_path):
                    env={"GWR_QA_FEEDBACK_DB": str(tmp_path / "missing.sqlite3")})
     assert proc.returncode == 1 and "no feedback database" in proc.stderr
     assert not (tmp_path / "x.csv").exists()
+
+
+def _sets_row(out: str, name: str) -> list[str]:
+    return next(line.split() for line in out.splitlines() if line.startswith(name + " "))
+
+
+def test_sets_table_under_a_changed_setting():
+    """``eval sets`` prints a set's figures and runs them under a changed setting: a
+    threshold no answer reaches declines every question but moves no passage."""
+    shipped = ok(run_cli("eval", "sets", "--set", "national2025")).stdout
+    strict = ok(run_cli("eval", "sets", "--set", "national2025",
+                        "--config", "min_confidence=0.999")).stdout
+    assert "settings changed: min_confidence=0.999" in strict
+    name, role, n, h1, h5, mrr, acc, wrong, declined = _sets_row(shipped, "national2025")
+    s = _sets_row(strict, "national2025")
+    assert (role, n) == ("fit", "70") and float(h1) > 0.9 and float(acc) > 0.8
+    assert s[3:6] == [h1, h5, mrr]  # the same passages, in the same order
+    assert float(s[6]) == 0.0 and float(s[7]) == 1.0  # nothing answered
+    done, total = s[8].split("/")
+    assert done == total and int(declined.split("/")[0]) < int(total)
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("w_sentenc=1", "not a setting"), ("k=abc", "k takes int values"),
+    ("w_sentence", "not a setting"),
+])
+def test_sets_rejects_a_bad_setting(setting, message):
+    proc = run_cli("eval", "sets", "--set", "builtin", "--config", setting)
+    assert proc.returncode == 2 and message in proc.stderr
+    assert "Traceback" not in proc.stderr and "hit@1" not in proc.stdout
+
+
+def test_sets_rejects_an_unknown_set():
+    proc = run_cli("eval", "sets", "--set", "nosuchset")
+    assert proc.returncode == 2 and "unknown question set" in proc.stderr
