@@ -169,15 +169,18 @@ def _torch_threads() -> int | None:
 
 # ----- build ----------------------------------------------------------------------------------
 def builtin_index_texts(config=None) -> list[str]:
-    """The texts the built-in report's index embeds (``index_text`` of each passage)."""
-    from corpus.chunking import chunk_documents
+    """The texts the built-in report's index embeds: ``index_text`` of each passage, then
+    each passage's sentences."""
+    from corpus.chunking import chunk_documents, sentence_spans
     from corpus.readers import BUILTIN_DIR, load_corpus
     from index.config import IndexConfig
     from index.store import index_text
 
     config = config or IndexConfig()
     docs = list(load_corpus([BUILTIN_DIR]).documents)
-    return [index_text(c) for c in chunk_documents(docs, config.chunk)]
+    chunks = chunk_documents(docs, config.chunk)
+    return ([index_text(c) for c in chunks]
+            + [c.text[a:b] for c in chunks for a, b in sentence_spans(c.text)])
 
 
 def bench_build(repeats: int = 3) -> dict:

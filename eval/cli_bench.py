@@ -191,10 +191,10 @@ def render_markdown(r: dict) -> str:
     b = r.get("build", {})
     if "build_s" in b:
         lines.append(
-            f"| index build, built-in report ({b['chunks']} passages, median of "
+            f"| index build, built-in report ({b['chunks']} passages and sentences, median of "
             f"{b['repeats']}) | {_f(b['build_s'], ' s', 2)} ({_f(b['throughput_chunks_per_s'])}"
-            f" passages/s) | {_f(b['bare_embed_s'], ' s', 2)} embedding the same texts alone "
-            f"({_f(b['bare_throughput_chunks_per_s'])} passages/s) | {_f(b['ratio'], '×', 2)} "
+            f" texts/s) | {_f(b['bare_embed_s'], ' s', 2)} embedding the same texts alone "
+            f"({_f(b['bare_throughput_chunks_per_s'])} texts/s) | {_f(b['ratio'], '×', 2)} "
             f"| ≤ {b['target_ratio']}× | {_mark(b['pass'])} |")
     q = r.get("query", {})
     if "p50_ms" in q:
@@ -223,7 +223,7 @@ def render_markdown(r: dict) -> str:
         peak, floor = mem["bench_process_peak_rss_mb"], mem.get("floor_build_peak_rss_mb")
         lines.append(
             f"| peak memory, bench process after build + questions | {_f(peak, ' MB', 0)} | "
-            f"{_f(floor, ' MB', 0)} model alone, the report's passages embedded | "
+            f"{_f(floor, ' MB', 0)} model alone, the report's passages and sentences embedded | "
             f"{_f(_ratio(peak, floor), '×', 2)} | – | – |")
     ld = r.get("load", {})
     if "ok" in ld:

@@ -16,6 +16,7 @@ from index.store import (
     corpus_hash,
     load_index,
     progress,
+    stored_sentence_vectors,
     stored_vectors,
 )
 
@@ -39,14 +40,15 @@ def build_from_paths(
     return _build(docs, out, config, show_progress, [str(Path(p).resolve()) for p in paths])
 
 
-def _build(docs, out, config, show_progress, corpus_paths, reuse=None) -> dict:
+def _build(docs, out, config, show_progress, corpus_paths, reuse=None,
+           reuse_sentences=None) -> dict:
     embedder = get_embedder(config.model)
     if show_progress:
         progress(f"embedding passages with {config.model} ...")
     return build_index(
         docs, Path(out), config,
         lambda texts: embedder.encode_passages(texts, config.batch_size, show_progress),
-        embedder.dim, reuse=reuse, corpus_paths=corpus_paths,
+        embedder.dim, reuse=reuse, corpus_paths=corpus_paths, reuse_sentences=reuse_sentences,
     )
 
 
@@ -114,4 +116,5 @@ def _rebuild(stored: StoredIndex, docs: list[Document], corpus_paths: list[str])
                          batch_size=cfg.get("batch_size", 32))
     vectors = stored_vectors(stored)
     reuse = {c.id: vectors[i] for i, c in enumerate(stored.chunks)}
-    return _build(docs, stored.path, config, True, corpus_paths, reuse=reuse)
+    return _build(docs, stored.path, config, True, corpus_paths, reuse=reuse,
+                  reuse_sentences=stored_sentence_vectors(stored))

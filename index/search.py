@@ -37,6 +37,17 @@ class HybridIndex:
         self._embedder = embedder
         self.position = {c.id: i for i, c in enumerate(self.chunks)}
         self._background: np.ndarray | None = None
+        # each passage's sentences: rows of ``sentence_vectors`` (none for an index held
+        # only in memory, e.g. the synthetic one of eval bench)
+        self.sentence_vectors = stored.sentence_vectors
+        self.sentence_rows: dict[tuple[int, int, int], int] = {}
+        self.sentence_range: list[tuple[int, int]] = []
+        row = 0
+        for pos, spans in enumerate(stored.sentence_spans):
+            self.sentence_range.append((row, row + len(spans)))
+            for a, b in spans:
+                self.sentence_rows[(pos, a, b)] = row
+                row += 1
 
     @classmethod
     def load(cls, path: Path, embedder: Embedder | None = None) -> HybridIndex:
@@ -73,6 +84,19 @@ class HybridIndex:
             step = max(1, n // size)
             self._background = self.passage_vectors(range(0, n, step)[:size])
         return float((self._background @ qvec).mean())
+
+    def best_sentence_similarity(self, positions: Sequence[int], qvec: np.ndarray
+                                 ) -> np.ndarray | None:
+        """Per passage, the highest cosine of the query and one of its sentences (None
+        when the index holds no sentence vectors)."""
+        if self.sentence_vectors is None or not self.sentence_range:
+            return None
+        out = np.full(len(positions), -1.0, dtype=np.float32)
+        for i, pos in enumerate(positions):
+            a, b = self.sentence_range[pos]
+            if b > a:
+                out[i] = float((self.sentence_vectors[a:b] @ qvec).max())
+        return out
 
     def passage_vectors(self, positions: Sequence[int]) -> np.ndarray:
         """Stored vectors of the given passages (for reranking inside a candidate pool)."""

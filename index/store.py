@@ -8,6 +8,8 @@ Folder layout::
     tokens.jsonl      BM25 tokens per passage (jieba, same tokenizer at query time)
     terms.txt         corpus-derived terms added to the tokenizer
     dense.faiss       normalised passage vectors (inner product)
+    sentences.jsonl   each passage's sentence spans (offsets within the passage)
+    sentences.faiss   normalised vectors of those sentences, in passage order
 
 Writes go to a temporary sibling folder that is renamed into place, so an interrupted
 build leaves the previous index usable.
@@ -27,14 +29,14 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus.chunking import chunk_documents
+from corpus.chunking import chunk_documents, sentence_spans
 from corpus.types import Chunk, ChunkConfig, Document, Heading, Paragraph
 from index.config import IndexConfig
 from index.tokenizer import vocabulary_hash
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: sentence vectors
 _FILES = ("manifest.json", "documents.jsonl", "chunks.jsonl", "tokens.jsonl", "terms.txt",
-          "dense.faiss")
+          "dense.faiss", "sentences.jsonl", "sentences.faiss")
 HNSW_THRESHOLD = 50_000  # above this many passages a flat scan gets slow; see README
 
 
@@ -53,6 +55,8 @@ class StoredIndex:
     tokens: tuple[tuple[str, ...], ...]
     terms: tuple[str, ...]
     vectors_index: object  # faiss.Index
+    sentence_spans: tuple[tuple[tuple[int, int], ...], ...] = ()  # per passage, in its text
+    sentence_vectors: np.ndarray | None = None  # one row per span, in passage order
 
 
 def rebuild_hint(path: Path) -> str:
@@ -132,9 +136,22 @@ def make_faiss_index(vectors: np.ndarray):
 
 def stored_vectors(stored: StoredIndex) -> np.ndarray:
     """The passage vectors back out of the faiss index (for incremental updates)."""
-    idx = stored.vectors_index
+    return _all_vectors(stored.vectors_index)
+
+
+def _all_vectors(idx) -> np.ndarray:
     n = idx.ntotal
     return idx.reconstruct_n(0, n) if n else np.zeros((0, idx.d), dtype=np.float32)
+
+
+def stored_sentence_vectors(stored: StoredIndex) -> dict[str, np.ndarray]:
+    """Chunk id -> its sentences' vectors (for incremental updates)."""
+    out, row = {}, 0
+    vecs = stored.sentence_vectors
+    for c, spans in zip(stored.chunks, stored.sentence_spans, strict=True):
+        out[c.id] = vecs[row:row + len(spans)]
+        row += len(spans)
+    return out
 
 
 def build_index(
@@ -145,11 +162,13 @@ def build_index(
     model_dim: int,
     reuse: dict[str, np.ndarray] | None = None,
     corpus_paths: Sequence[str] = (),
+    reuse_sentences: dict[str, np.ndarray] | None = None,
 ) -> dict:
-    """Chunk, tokenize and embed ``docs`` and write the index folder atomically.
+    """Chunk, tokenize and embed ``docs`` and their passages' sentences, and write the
+    index folder atomically.
 
-    ``reuse`` maps chunk id -> vector for passages already embedded (``index add``).
-    Returns the manifest.
+    ``reuse`` maps chunk id -> vector for passages already embedded (``index add``), and
+    ``reuse_sentences`` chunk id -> its sentences' vectors. Returns the manifest.
     """
     from index.tokenizer import ChineseTokenizer, corpus_terms
 
@@ -168,9 +187,26 @@ def build_index(
     for i, c in enumerate(chunks):
         if c.id in reuse:
             vectors[i] = reuse[c.id]
+    # a long passage's embedding blurs a one-sentence answer inside it: the model also
+    # reads every sentence on its own
+    spans = [tuple(sentence_spans(c.text)) for c in chunks]
+    reuse_sentences = reuse_sentences or {}
+    sent_todo = [i for i, c in enumerate(chunks)
+                 if len(reuse_sentences.get(c.id, ())) != len(spans[i])]
     t1 = time.perf_counter()
     if todo:
         vectors[todo] = embed_passages([index_text(chunks[i]) for i in todo])
+    texts = [chunks[i].text[a:b] for i in sent_todo for a, b in spans[i]]
+    fresh = iter(embed_passages(texts) if texts else ())
+    sent_vectors = np.zeros((sum(len(x) for x in spans), model_dim), dtype=np.float32)
+    row, todo_set = 0, set(sent_todo)
+    for i, c in enumerate(chunks):
+        n = len(spans[i])
+        if i in todo_set:
+            sent_vectors[row:row + n] = [next(fresh) for _ in range(n)]
+        elif n:
+            sent_vectors[row:row + n] = reuse_sentences[c.id]
+        row += n
     t2 = time.perf_counter()
     manifest = {
         "format": FORMAT_VERSION,
@@ -184,18 +220,21 @@ def build_index(
              "sha256": document_hash(d), "chunks": sum(1 for c in chunks if c.doc_id == d.id)}
             for d in docs
         ],
-        "counts": {"documents": len(docs), "chunks": len(chunks)},
+        "counts": {"documents": len(docs), "chunks": len(chunks),
+                   "sentences": len(sent_vectors)},
         "tokenizer": "jieba cut_for_search + shipped and corpus terms, stop words removed",
         "vocabulary": vocabulary_hash(),
         "dense_index": "hnsw" if len(chunks) > HNSW_THRESHOLD else "flat",
         "timings": {"prepare_s": round(t1 - t0, 3), "embed_s": round(t2 - t1, 3),
-                    "embedded": len(todo), "reused": len(chunks) - len(todo)},
+                    "embedded": len(todo), "reused": len(chunks) - len(todo),
+                    "sentences_embedded": len(texts)},
     }
-    _write_folder(out, manifest, docs, chunks, tokens, terms, vectors)
+    _write_folder(out, manifest, docs, chunks, tokens, terms, vectors, spans, sent_vectors)
     return manifest
 
 
-def _write_folder(out: Path, manifest: dict, docs, chunks, tokens, terms, vectors) -> None:
+def _write_folder(out: Path, manifest: dict, docs, chunks, tokens, terms, vectors, spans,
+                  sent_vectors) -> None:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
@@ -203,7 +242,7 @@ def _write_folder(out: Path, manifest: dict, docs, chunks, tokens, terms, vector
         shutil.rmtree(tmp)
     tmp.mkdir()
     try:
-        _fill_folder(tmp, manifest, docs, chunks, tokens, terms, vectors)
+        _fill_folder(tmp, manifest, docs, chunks, tokens, terms, vectors, spans, sent_vectors)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -215,7 +254,8 @@ def _write_folder(out: Path, manifest: dict, docs, chunks, tokens, terms, vector
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _fill_folder(tmp: Path, manifest: dict, docs, chunks, tokens, terms, vectors) -> None:
+def _fill_folder(tmp: Path, manifest: dict, docs, chunks, tokens, terms, vectors, spans,
+                 sent_vectors) -> None:
     import faiss
 
     _write_jsonl(tmp / "documents.jsonl", [_doc_to_json(d) for d in docs])
@@ -224,6 +264,12 @@ def _fill_folder(tmp: Path, manifest: dict, docs, chunks, tokens, terms, vectors
     _write_jsonl(tmp / "tokens.jsonl", rows)
     (tmp / "terms.txt").write_text("".join(t + "\n" for t in terms), encoding="utf-8")
     faiss.write_index(make_faiss_index(vectors), str(tmp / "dense.faiss"))
+    _write_jsonl(tmp / "sentences.jsonl", [{"id": c.id, "spans": [list(x) for x in sp]}
+                                           for c, sp in zip(chunks, spans, strict=True)])
+    flat = faiss.IndexFlatIP(sent_vectors.shape[1])
+    if len(sent_vectors):
+        flat.add(np.ascontiguousarray(sent_vectors, dtype=np.float32))
+    faiss.write_index(flat, str(tmp / "sentences.faiss"))
     (tmp / "manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True), encoding="utf-8"
     )
@@ -266,6 +312,9 @@ def load_index(path: Path, expect_model: str | None = None) -> StoredIndex:
             x for x in (path / "terms.txt").read_text(encoding="utf-8").splitlines() if x
         )
         vindex = faiss.read_index(str(path / "dense.faiss"))
+        sent_rows = _read_jsonl(path / "sentences.jsonl")
+        sent_spans = tuple(tuple((int(a), int(b)) for a, b in r["spans"]) for r in sent_rows)
+        sent_vectors = _all_vectors(faiss.read_index(str(path / "sentences.faiss")))
     except IndexLoadError:
         raise
     except (ValueError, KeyError, TypeError, RuntimeError, UnicodeDecodeError) as e:
@@ -279,6 +328,13 @@ def load_index(path: Path, expect_model: str | None = None) -> StoredIndex:
         problems.append("tokens.jsonl does not match chunks.jsonl")
     if vindex.ntotal != len(chunks) or vindex.d != manifest.get("dim"):
         problems.append("dense.faiss does not match chunks.jsonl")
+    if ([r.get("id") for r in sent_rows] != [c.id for c in chunks]
+            or any(not 0 <= a < b <= len(c.text)
+                   for c, sp in zip(chunks, sent_spans, strict=True) for a, b in sp)):
+        problems.append("sentences.jsonl does not match chunks.jsonl")
+    elif (len(sent_vectors) != sum(len(x) for x in sent_spans)
+          or sent_vectors.shape[1] != manifest.get("dim")):
+        problems.append("sentences.faiss does not match sentences.jsonl")
     doc_text = {d.id: d.text for d in docs}
     if any(doc_text.get(c.doc_id, "")[c.start:c.end] != c.text for c in chunks):
         problems.append("a passage's offsets do not match its document text")
@@ -286,7 +342,8 @@ def load_index(path: Path, expect_model: str | None = None) -> StoredIndex:
         raise IndexLoadError(f"Index at {path} is corrupt: {'; '.join(problems)}. "
                              f"{rebuild_hint(path)}")
     return StoredIndex(path, manifest, docs, chunks,
-                       tuple(tuple(r["tokens"]) for r in tok_rows), terms, vindex)
+                       tuple(tuple(r["tokens"]) for r in tok_rows), terms, vindex,
+                       sent_spans, sent_vectors)
 
 
 def is_stale(stored: StoredIndex, docs: Sequence[Document]) -> bool:

@@ -116,6 +116,7 @@ class QAConfig:
     dense_scale: float = 0.05  # >0: dense feature = (cos - best cos) / dense_scale
     w_coverage: float = 1.0
     w_sentence: float = 1.0
+    w_sentence_dense: float = 0.0  # the model's closest sentence of the passage (README)
     w_chars: float = 1.0
     w_year: float = 0.3
     w_rrf: float = 0.5
@@ -158,7 +159,7 @@ class QAEngine:
         # passages are fixed, so their sentences' tokens are computed once and reused
         self._cached_tokens = functools.lru_cache(maxsize=200_000)(
             lambda text: tuple(index.tokenizer.tokenize(text)))
-        # sentence vectors for English answer sentences, the costly step: kept for reuse
+        # a sentence the index holds no vector for (an index held only in memory): kept
         self._sentence_vector = functools.lru_cache(maxsize=4096)(
             lambda text: index.embedder.encode_passages([text], 1, False)[0])
 
@@ -312,10 +313,16 @@ class QAEngine:
         vecs = idx.passage_vectors(cands)
         cos = vecs @ qvec
         top_cos = float(cos.max())
+        # the closest single sentence: a long passage's own vector blurs a one-sentence answer
+        # (off by default: README "Evaluation" has what it did)
+        best_sent = (idx.best_sentence_similarity(cands, qvec) if cfg.w_sentence_dense
+                     else None)
+        scos = cos if best_sent is None else np.where(best_sent < -0.5, cos, best_sent)
+        top_scos = float(scos.max())
         scored = [
             self._score(pos, float(c), weights, intent, numeric, tokenize, qchars, top_cos,
-                        understood, unit)
-            for pos, c in zip(cands, cos, strict=True)
+                        understood, unit, float(sc) - top_scos)
+            for pos, c, sc in zip(cands, cos, scos, strict=True)
         ]
         rrf_score = dict(fused)
         top_rrf = fused[0][1]
@@ -439,7 +446,8 @@ class QAEngine:
 
     def _score(self, pos: int, cos: float, weights: dict[str, float], intent: YearIntent,
                numeric: bool, tokenize, query_chars: frozenset[str], top_cos: float,
-               query_chars_text: str = "", unit: str | None = None) -> _Scored:
+               query_chars_text: str = "", unit: str | None = None,
+               sentence_gap: float = 0.0) -> _Scored:
         idx = self.index
         chunk = idx.chunks[pos]
         report_year = idx.documents[chunk.doc_id].year
@@ -460,8 +468,11 @@ class QAEngine:
         cfg = self.config
         chars = char_overlap(query_chars, chunk.text)
         dense = (cos - top_cos) / cfg.dense_scale if cfg.dense_scale > 0 else cos
+        # sentence_gap: the passage's closest sentence's cosine minus the best candidate's
+        sent_dense = sentence_gap / cfg.dense_scale if cfg.dense_scale > 0 else sentence_gap
         score = (cfg.w_dense * dense + cfg.w_coverage * coverage + cfg.w_sentence * sent_score
-                 + cfg.w_chars * chars + cfg.w_year * year)
+                 + cfg.w_chars * chars + cfg.w_year * year
+                 + cfg.w_sentence_dense * sent_dense)
         return _Scored(pos, score, cos, coverage, best.span if best else None, sent_score, year,
                        tuple(sents))
 
@@ -473,11 +484,19 @@ class QAEngine:
         sents = sorted(sentences, key=lambda x: -x.score)[: self.config.sentence_dense_top]
         if len(sents) < 2:
             return None
-        cos = np.stack([self._sentence_vector(chunk.text[a:b]) for a, b in
+        cos = np.stack([self._stored_sentence_vector(chunk, a, b) for a, b in
                         (x.span for x in sents)]) @ qvec
         w = self.config.sentence_dense
         best = max(range(len(sents)), key=lambda i: sents[i].score + w * float(cos[i]))
         return sents[best].span
+
+    def _stored_sentence_vector(self, chunk: Chunk, a: int, b: int) -> np.ndarray:
+        """A sentence's vector from the index, embedded now only if it holds none."""
+        idx = self.index
+        row = idx.sentence_rows.get((idx.position[chunk.id], a, b))
+        if row is not None and idx.sentence_vectors is not None:
+            return idx.sentence_vectors[row]
+        return self._sentence_vector(chunk.text[a:b])
 
     def _answer_span(self, passage: str, span: tuple[int, int], weights, tokenize,
                      numeric: bool, listing: bool, unit: str | None = None

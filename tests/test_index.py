@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from corpus import chunk_documents, load_corpus
+from corpus.chunking import sentence_spans
 from corpus.types import Document
 from index.bm25 import BM25
 from index.config import IndexConfig
@@ -31,6 +32,7 @@ from index.store import (
     is_stale,
     load_index,
     make_faiss_index,
+    stored_sentence_vectors,
     stored_vectors,
 )
 from index.tokenizer import ChineseTokenizer, corpus_terms, vocabulary_hash
@@ -39,7 +41,7 @@ REPO = Path(__file__).resolve().parents[1]
 COAL_TARGET = "力争今年现代煤化工产值突破千亿元大关"
 COAL_SECTION = "三、2023年重点工作任务 › （三）以新发展理念塑造发展新优势… › 坚持以链式思维抓产业"
 INDEX_FILES = ("manifest.json", "documents.jsonl", "chunks.jsonl", "tokens.jsonl", "terms.txt",
-               "dense.faiss")
+               "dense.faiss", "sentences.jsonl", "sentences.faiss")
 
 SMALL_DOCS = [
     {"id": "baotou-2023", "title": "包头市2023年政府工作报告",
@@ -290,17 +292,23 @@ def test_deterministic_builds(small, embedder, tmp_path):
     manifest = build_index(small["docs"], again, small["config"], embedder.encode_passages,
                            embedder.dim, corpus_paths=[str(small["corpus"])])
     first = small["path"]
-    for name in ("chunks.jsonl", "tokens.jsonl", "documents.jsonl", "terms.txt"):
+    for name in ("chunks.jsonl", "tokens.jsonl", "documents.jsonl", "terms.txt",
+                 "sentences.jsonl"):
         assert (again / name).read_bytes() == (first / name).read_bytes(), name
     a, b = load_index(first), load_index(again)
     va, vb = stored_vectors(a), stored_vectors(b)
     assert va.shape == (6, embedder.dim) and np.array_equal(va, vb)
     assert np.allclose(np.linalg.norm(va, axis=1), 1.0, atol=1e-5)
+    # every passage's sentences, each embedded on its own, the same on every build
+    assert a.sentence_spans == tuple(tuple(sentence_spans(c.text)) for c in a.chunks)
+    assert np.array_equal(a.sentence_vectors, b.sentence_vectors)
+    assert a.sentence_vectors.shape == (6, embedder.dim)
+    assert np.allclose(np.linalg.norm(a.sentence_vectors, axis=1), 1.0, atol=1e-5)
     m1 = json.loads((first / "manifest.json").read_text(encoding="utf-8"))
     m2 = json.loads((again / "manifest.json").read_text(encoding="utf-8"))
     assert m1.pop("timings").keys() == m2.pop("timings").keys()
     assert m1 == m2
-    assert manifest["counts"] == {"documents": 3, "chunks": 6}
+    assert manifest["counts"] == {"documents": 3, "chunks": 6, "sentences": 6}
     assert m1["format"] == FORMAT_VERSION and m1["model"] == small["config"].model
 
 
@@ -322,7 +330,8 @@ def test_load_error_missing_folder(tmp_path):
     _expect_load_error(tmp_path / "never-built", "No index", "manifest.json missing")
 
 
-@pytest.mark.parametrize("name", ["tokens.jsonl", "dense.faiss", "documents.jsonl"])
+@pytest.mark.parametrize("name", ["tokens.jsonl", "dense.faiss", "documents.jsonl",
+                                  "sentences.jsonl", "sentences.faiss"])
 @pytest.mark.slow
 def test_load_error_missing_file(index_copy, name):
     (index_copy / name).unlink()
@@ -381,6 +390,24 @@ def test_load_error_faiss_of_other_size(index_copy):
     faiss.write_index(make_faiss_index(np.eye(3, 384, dtype=np.float32)),
                       str(index_copy / "dense.faiss"))
     _expect_load_error(index_copy, "dense.faiss does not match")
+
+
+@pytest.mark.slow
+def test_load_error_sentence_files(index_copy):
+    faiss = pytest.importorskip("faiss")
+    f = index_copy / "sentences.jsonl"
+    good = f.read_text(encoding="utf-8")
+    rows = [json.loads(x) for x in good.splitlines()]
+    rows[1]["spans"][0][1] += 500  # past the passage's end
+    f.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                 encoding="utf-8")
+    _expect_load_error(index_copy, "sentences.jsonl does not match")
+    f.write_text(good, encoding="utf-8")
+    faiss.write_index(make_faiss_index(np.eye(3, 384, dtype=np.float32)),
+                      str(index_copy / "sentences.faiss"))
+    _expect_load_error(index_copy, "sentences.faiss does not match")
+    (index_copy / "sentences.faiss").write_bytes(os.urandom(2048))
+    _expect_load_error(index_copy, "corrupt")
 
 
 @pytest.mark.slow
@@ -463,7 +490,12 @@ def test_add_documents_reuses_vectors(index_copy, tmp_path):
     manifest = add_documents(index_copy, [new_file])
     assert manifest["timings"]["reused"] == len(old.chunks) == 6
     assert manifest["timings"]["embedded"] == 2
+    assert manifest["timings"]["sentences_embedded"] == 2  # the old sentences are kept too
     new = load_index(index_copy)
+    old_sents = stored_sentence_vectors(old)
+    for cid, v in stored_sentence_vectors(new).items():
+        if cid in old_sents:
+            assert np.array_equal(v, old_sents[cid])
     assert [d.id for d in new.documents] == [d["id"] for d in SMALL_DOCS] + ["hulunbuir-2023"]
     vectors = stored_vectors(new)
     for c, v in zip(new.chunks, vectors, strict=True):
@@ -487,7 +519,7 @@ def test_remove_documents(index_copy):
     from index.build import remove_documents
 
     manifest = remove_documents(index_copy, ["ordos-2023"])
-    assert manifest["counts"] == {"documents": 2, "chunks": 4}
+    assert manifest["counts"] == {"documents": 2, "chunks": 4, "sentences": 4}
     assert (manifest["timings"]["embedded"], manifest["timings"]["reused"]) == (0, 4)
     stored = load_index(index_copy)
     assert {c.doc_id for c in stored.chunks} == {"baotou-2023", "chifeng-2023"}

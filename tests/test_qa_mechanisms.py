@@ -1008,3 +1008,42 @@ def test_a_traditional_corpus_is_searched_as_typed(tmp_path):
     ans = hk.ask("公營房屋供應")
     assert ans.understood == "公營房屋供應", "the corpus writes 營 and 應: nothing converted"
     assert "公營房屋" in ans.citations[0].text
+
+
+# ----- the model's best sentence of a passage -----------------------------------------------
+
+
+def test_best_sentence_similarity_is_the_closest_sentence(engine):
+    """The index holds every passage's sentences embedded on their own; the signal is the
+    closest one's cosine, the same as embedding the sentences now."""
+    import numpy as np
+
+    idx = engine.index
+    pos = next(i for i, c in enumerate(idx.chunks) if "缓缴税费超过600亿元" in c.text)
+    chunk = idx.chunks[pos]
+    qvec = idx.embed_query("去年给企业减了多少税")
+    sentences = [chunk.text[a:b] for a, b in sentence_spans(chunk.text)]
+    assert len(sentences) >= 2
+    fresh = idx.embedder.encode_passages(sentences, 8, False) @ qvec
+    (stored,) = idx.best_sentence_similarity([pos], qvec)
+    assert abs(float(stored) - float(fresh.max())) < 2e-3
+    # a long passage's own vector is further from the question than its closest sentence
+    assert float(stored) > float(idx.passage_vectors([pos])[0] @ qvec)
+    assert np.allclose(np.linalg.norm(idx.sentence_vectors, axis=1), 1.0, atol=1e-4)
+
+
+def test_the_closest_sentence_lifts_a_passage_whose_answer_is_one_sentence(engine):
+    """去年给企业减了多少税: the answer is one sentence of a long review passage on policy
+    packages; the model's passage vector ranks it low, its sentence (the optional signal,
+    off by default: README) puts it first."""
+    q = "去年给企业减了多少税"
+    on = QAEngine(engine.index, dataclasses.replace(engine.config, w_sentence_dense=1.0,
+                                                    w_dense=0.5))
+
+    def rank(e: QAEngine) -> int | None:
+        return next((c.number for c in e.ask(q, k=10).citations
+                     if "缓缴税费超过600亿元" in c.text), None)
+
+    assert engine.config.w_sentence_dense == 0.0
+    assert rank(on) == 1
+    assert (rank(engine) or 99) > 2
