@@ -1047,3 +1047,16 @@ def test_the_closest_sentence_lifts_a_passage_whose_answer_is_one_sentence(engin
     assert engine.config.w_sentence_dense == 0.0
     assert rank(on) == 1
     assert (rank(engine) or 99) > 2
+
+
+def test_a_word_the_report_uses_only_inside_a_longer_term_is_not_missing(engine):
+    """零碳 has no postings of its own (the tokenizer keeps 零碳园区 whole), yet the report
+    uses it: it is covered where a passage holds it, not counted as a word never used."""
+    assert engine.index.bm25.idf("零碳") == 0
+    assert any("零碳园区" in c.text for c in engine.index.chunks)
+    found = engine.ask("零碳有几个")
+    assert found.extra["evidence"]["coverage"] > 0.9, found.extra["evidence"]
+    # a word the report never uses still counts as missing
+    never = engine.ask("公积金有几个")
+    assert never.extra["evidence"]["coverage"] < 0.5, never.extra["evidence"]
+    assert not never.answered
