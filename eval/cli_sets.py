@@ -60,7 +60,7 @@ def _row(name: str, role: str, o: dict, u: dict) -> str:
 
 def handle(args: argparse.Namespace) -> int:
     from eval.runner import run_questions
-    from eval.scoring import Hit, RunRecord, load_questions, score
+    from eval.scoring import load_questions, run_from_records, score
     from eval.sets import FIT_ROLES, SETS, get_set, index_for
     from index.store import IndexLoadError
     from qa.engine import QAConfig, QAEngine
@@ -88,10 +88,7 @@ def handle(args: argparse.Namespace) -> int:
             print(f"error: {qset.name}: {e}", file=sys.stderr)
             return 2
         records, _ = run_questions(engine, items)
-        run = {r["id"]: RunRecord(r["id"], r["question"], r["answered"], r["answer"], tuple(
-            Hit(h["rank"], h["text"], h["doc_id"], h["chunk_id"]) for h in r["hits"]))
-            for r in records}
-        res = score(items, run, warn=None)
+        res = score(items, run_from_records(records), warn=None)
         o, u = res["overall"], res["unanswerable"]
         print(_row(qset.name, qset.role, o, u), flush=True)
         g = pooled["fit" if qset.role in FIT_ROLES else "other"]

@@ -193,10 +193,20 @@ def load_run(path: str | Path) -> dict[str, RunRecord]:
 
     ``answer`` may be null when ``answered`` is false. Duplicate ids are an error.
     """
+    return _parse_run(_read_jsonl(path), path)
+
+
+def run_from_records(records: Iterable[Mapping[str, Any]]) -> dict[str, RunRecord]:
+    """The records :func:`eval.runner.run_questions` returns, read as :func:`load_run` reads
+    their run file (no file written)."""
+    return _parse_run(enumerate(records, start=1), "run records")
+
+
+def _parse_run(rows: Iterable[tuple[int, Any]], source: str | Path) -> dict[str, RunRecord]:
     run: dict[str, RunRecord] = {}
     seen: dict[str, int] = {}
-    for lineno, obj in _read_jsonl(path):
-        where = _where(path, lineno)
+    for lineno, obj in rows:
+        where = _where(source, lineno)
         qid = _require(obj, "id", str, where)
         if qid in seen:
             raise ValueError(f"{where}: duplicate run id {qid!r} (first on line {seen[qid]})")

@@ -401,6 +401,12 @@ class QAEngine:
                     if t not in base_tokens and t not in out]
         return out
 
+    def _inside_longer_term(self, word: str) -> bool:
+        """A word with no postings of its own that the report still uses, inside a longer
+        term the tokenizer keeps whole (零碳 of 零碳园区)."""
+        return (not self.index.bm25.idf(word) and len(word) >= 2 and not word.isdigit()
+                and not is_scaffolding(word) and word in self._corpus_text)
+
     def _never_used(self, word: str) -> bool:
         """Whether no passage has any of ``word``'s tokens (CPI, 公积金 in this report)."""
         return not any(self.index.bm25.idf(t) > 0 for t in self.tokenize(word))
@@ -521,7 +527,7 @@ class QAEngine:
         for t in dict.fromkeys(base_tokens):
             if self.index.bm25.idf(t) > 0 or len(t) < 2 or t.isdigit() or is_scaffolding(t):
                 continue
-            if t in self._corpus_text:  # used, but only inside a longer word (零碳园区)
+            if self._inside_longer_term(t):
                 continue
             if any(overlaps_key(t, k) for k in keys):
                 continue
@@ -667,9 +673,7 @@ class QAEngine:
         keys = list(zip(matched_keys(question), key_terms(question), strict=True))
         covered = total = 0.0
         for t in dict.fromkeys(base_tokens):
-            # used only inside a longer term (零碳 of 零碳园区): no postings of its own
-            inner = (not bm25.idf(t) and t not in missing and len(t) >= 2 and not t.isdigit()
-                     and not is_scaffolding(t) and t in self._corpus_text)
+            inner = t not in missing and self._inside_longer_term(t)
             w = bm25.idf(t) or (bm25.median_idf() if t in missing or inner else 0.0)
             total += w
             if t in toks or (inner and t in chunk.text) or any(
