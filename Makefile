@@ -36,7 +36,7 @@ eval: setup
 	$(PY) -m eval score --questions eval/data/builtin_questions.jsonl --run .data/runs/hybrid.jsonl
 
 # One report per shipped question set (eval/sets.py: its report and its role).
-SETS := builtin calibration dev heldout heldout2 heldout3 english national2025 calibration2 national2024 guangdong2026
+SETS := builtin calibration dev heldout heldout2 heldout3 english yeartrap national2025 calibration2 yeartrap2025 national2024 guangdong2026
 report: setup
 	for s in $(SETS); do $(PY) -m eval report --set $$s || exit 1; done
 

@@ -82,3 +82,21 @@ def best_threshold(p: np.ndarray, y: np.ndarray, max_wrong: float) -> tuple[floa
     grid = tradeoff(p, y, [round(t, 2) for t in np.arange(0.05, 0.96, 0.01)])
     ok = [row for row in grid if row[2] <= max_wrong] or [grid[0]]
     return max(ok, key=lambda r: (round(r[1] - r[2], 9), r[1], -r[0]))
+
+
+def stable_threshold(p: np.ndarray, y: np.ndarray, max_wrong: float, rounds: int = 200,
+                     seed: int = 0) -> tuple[float, float, float]:
+    """:func:`best_threshold`'s pick made stable: the median of its picks over bootstrap
+    resamples of the questions (fixed seed), with the declined and wrongly declined shares
+    it gives on all of them. Where the trade-off curve is flat, one question more or less
+    moves the single pick across the flat stretch (0.37 to 0.41 on the shipped sets)."""
+    rng = np.random.default_rng(seed)
+    picks = []
+    for _ in range(rounds):
+        i = rng.integers(0, len(y), len(y))
+        if len(set(y[i].tolist())) == 2:
+            picks.append(best_threshold(p[i], y[i], max_wrong)[0])
+    t = round(float(np.median(picks)), 2) if picks else best_threshold(p, y, max_wrong)[0]
+    ((_, declined, wrong),) = tradeoff(p, y, [t])
+    return t, declined, wrong
+

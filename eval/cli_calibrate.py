@@ -1,8 +1,9 @@
 """``python -m eval calibrate``: fit the not-found decision and show its trade-off.
 
-Prints the weights to paste into ``qa/confidence.py`` and, for the threshold that declines
-most unanswerable questions within the allowed share of wrongly declined ones, what that
-threshold does on the fit sets and on the check sets (never fitted on).
+Prints the weights to paste into ``qa/confidence.py`` and, for the threshold that best
+separates the classes within the allowed share of wrongly declined ones (the median pick
+over bootstrap resamples of the fit questions), what that threshold does on the fit sets
+and on the check sets (never fitted on).
 Exit codes: 0 done, 2 bad input.
 """
 
@@ -44,7 +45,7 @@ def _fmt_weights(names, fit) -> str:
 def handle(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from eval.calibrate import best_threshold, collect, fit_logistic, tradeoff
+    from eval.calibrate import collect, fit_logistic, stable_threshold, tradeoff
     from eval.scoring import load_questions
     from eval.sets import FIT_ROLES, SETS, index_for
     from index.build import ensure_builtin_index
@@ -76,7 +77,7 @@ def handle(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    t, declined, wrong = best_threshold(fit.probability(x), y, args.max_wrongly_declined)
+    t, declined, wrong = stable_threshold(fit.probability(x), y, args.max_wrongly_declined)
     print(f"fitted on {len(y)} questions ({int((y == 0).sum())} unanswerable) from "
           + ", ".join(p.name for p in fit_paths))
     print(_fmt_weights(FEATURES, fit))

@@ -38,8 +38,10 @@ SETS: tuple[QuestionSet, ...] = (
     QuestionSet("heldout2", "heldout"),
     QuestionSet("heldout3", "heldout"),
     QuestionSet("english", "dev"),
+    QuestionSet("yeartrap", "dev"),
     QuestionSet("national2025", "fit", "china-national-2025.txt"),
     QuestionSet("calibration2", "fit", "china-national-2025.txt"),
+    QuestionSet("yeartrap2025", "dev", "china-national-2025.txt"),
     QuestionSet("national2024", "heldout", "china-national-2024.txt"),
     QuestionSet("guangdong2026", "heldout", "guangdong-2026.txt"),
 )

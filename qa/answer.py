@@ -33,6 +33,7 @@ _SENT_PERIOD = re.compile(r"十[一二三四五六七八九]五”?(?:时期|期
 
 
 PROXIMITY_WEIGHT = 0.3
+FIGURE_CLAUSE_WEIGHT = 0.3
 _STOP_CHARS = frozenset("的了和与及是在有对把被将为以于等也都而并或其这那之个中上下吗呢啊吧呀么"
                        "多少什么哪些怎样如何是否请问一下我们你年今去内蒙古区")
 
@@ -192,11 +193,30 @@ def score_sentences(
         if unit and has_figure(sent, unit):
             score += 0.15
         score += 0.2 * year_signal(sent)
+        if numeric and FIGURE_CLAUSE_WEIGHT:
+            score += FIGURE_CLAUSE_WEIGHT * figure_clause_share(passage, a, b, weights, unit)
         out.append(SentenceScore((a, b), score, cov))
     return out
 
 
 _CLAUSE_END = re.compile(r"[，,；;：:]")
+
+
+def figure_clause_share(passage: str, a: int, b: int, weights: Mapping[str, float],
+                        unit: str | None = None) -> float:
+    """The largest share of the question's weight held by one clause of ``passage[a:b]``
+    that also states a figure: the figure asked for sits beside its subject (粮食产量780亿斤,
+    not 粮食安全…，煤炭产量12.2亿吨)."""
+    total = sum(weights.values())
+    if total <= 0:
+        return 0.0
+    terms = [t for t, w in weights.items() if w > 0 and (len(t) >= 2 or not t.isascii())]
+    best = 0.0
+    for x, y in clause_spans(passage, a, b):
+        clause = passage[x:y]
+        if has_figure(clause, unit):
+            best = max(best, sum(weights[t] for t in terms if t in clause) / total)
+    return best
 
 
 def clause_spans(text: str, a: int, b: int) -> list[Span]:

@@ -109,7 +109,7 @@ class QAConfig:
     sentence_dense_top: int = 2  # ... among this many best sentences by lexical score
     lexicon_terms: int = 3  # dictionary translations kept per English word (qa.lexicon)
     dense_glosses: int = 2  # ... of which this many join the English question the model reads
-    min_confidence: float = 0.37
+    min_confidence: float = 0.39
     answer_chars: int = 120  # a longer answer sentence is narrowed to its best clauses
     # reranking weights (chosen by measurement on the eval set; see README)
     w_dense: float = 1.0

@@ -123,8 +123,9 @@ def year_intent(question: str) -> YearIntent:
 
 
 def wants_number(question: str) -> bool:
-    """True when the question asks for a figure (多少, 几, 目标, how many, ...)."""
-    return bool(_NUMBER_WORDS.search(question))
+    """True when the question asks for a figure (多少, 几, 目标, how many, ...); whatever
+    ``asks_figure`` (多长, total) takes for a figure question is one here too."""
+    return bool(_NUMBER_WORDS.search(question) or _FIGURE_WORDS.search(question))
 
 
 def asks_figure(question: str) -> bool:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from eval.calibrate import best_threshold, collect, fit_logistic, tradeoff
+from eval.calibrate import best_threshold, collect, fit_logistic, stable_threshold, tradeoff
 from eval.scoring import load_questions
 from qa.confidence import BIAS, FEATURES, WEIGHTS
 from qa.engine import QAConfig
@@ -52,6 +52,28 @@ def test_threshold_prefers_separation_to_the_edge_of_the_cap():
     y = np.array([0.0] * 10 + [1.0] * 10)
     t, declined, wrong = best_threshold(p, y, max_wrong=0.25)
     assert (declined, wrong) == (0.8, 0.0) and 0.45 < t <= 0.55
+
+
+def test_stable_threshold_is_repeatable_and_near_the_single_pick():
+    x, y = _separable(seed=1)
+    p = fit_logistic(x, y).probability(x)
+    t, declined, wrong = stable_threshold(p, y, max_wrong=0.05)
+    assert (t, declined, wrong) == stable_threshold(p, y, max_wrong=0.05)
+    ((_, d, w),) = tradeoff(p, y, [t])
+    assert (d, w) == (declined, wrong)
+    assert abs(t - best_threshold(p, y, max_wrong=0.05)[0]) <= 0.1
+
+
+def test_stable_threshold_takes_the_middle_of_a_flat_stretch():
+    # answerable questions spread evenly over 0.30-0.50, unanswerable ones evenly below 0.30
+    # and over 0.30-0.50 too: every threshold in the stretch separates about equally well,
+    # and the single pick sits wherever sampling noise puts it
+    rng = np.random.default_rng(3)
+    ans = np.concatenate([rng.uniform(0.3, 0.5, 20), rng.uniform(0.6, 0.95, 180)])
+    una = np.concatenate([rng.uniform(0.05, 0.3, 60), rng.uniform(0.3, 0.5, 20)])
+    p, y = np.concatenate([ans, una]), np.array([1.0] * 200 + [0.0] * 80)
+    t, _, wrong = stable_threshold(p, y, max_wrong=0.2)
+    assert 0.3 <= t <= 0.5 and wrong <= 0.2
 
 
 def test_fit_needs_both_classes():
@@ -104,6 +126,6 @@ def test_shipped_weights_are_the_calibrated_ones():
     for name, w in zip(FEATURES, fit.weights, strict=True):
         assert w == pytest.approx(WEIGHTS[name], rel=0.1, abs=0.05), name
     assert fit.bias == pytest.approx(BIAS, rel=0.1, abs=0.05)
-    t, _, wrong = best_threshold(fit.probability(x), y, 0.04)
+    t, _, wrong = stable_threshold(fit.probability(x), y, 0.04)
     assert t == pytest.approx(QAConfig().min_confidence, abs=0.011)
     assert wrong <= 0.04
