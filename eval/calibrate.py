@@ -99,4 +99,3 @@ def stable_threshold(p: np.ndarray, y: np.ndarray, max_wrong: float, rounds: int
     t = round(float(np.median(picks)), 2) if picks else best_threshold(p, y, max_wrong)[0]
     ((_, declined, wrong),) = tradeoff(p, y, [t])
     return t, declined, wrong
-

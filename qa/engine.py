@@ -63,6 +63,7 @@ from qa.followup import resolve_followup
 from qa.intent import (
     ENGLISH_WORD,
     YearIntent,
+    asked_head,
     asked_unit,
     asks_figure,
     english_content_words,
@@ -111,6 +112,9 @@ class QAConfig:
     dense_glosses: int = 2  # ... of which this many join the English question the model reads
     min_confidence: float = 0.39
     answer_chars: int = 120  # a longer answer sentence is narrowed to its best clauses
+    # what a which/what question ends on (哪些模式 -> 模式) weighs this many times its idf
+    # when the answer sentence is chosen
+    head_weight: float = 2.0
     # reranking weights (chosen by measurement on the eval set; see README)
     w_dense: float = 1.0
     dense_scale: float = 0.05  # >0: dense feature = (cos - best cos) / dense_scale
@@ -319,9 +323,15 @@ class QAEngine:
                      else None)
         scos = cos if best_sent is None else np.where(best_sent < -0.5, cos, best_sent)
         top_scos = float(scos.max())
+        # what a which/what question asks for should be in the answer sentence
+        # (有哪些地方在冲最高等级的景区: the sentence naming 景区, not the one on 旅游)
+        sweights = None
+        heads = [t for t in tokenize(asked_head(understood)) if weights.get(t, 0) > 0]
+        if heads and cfg.head_weight != 1.0:
+            sweights = {**weights, heads[-1]: weights[heads[-1]] * cfg.head_weight}
         scored = [
             self._score(pos, float(c), weights, intent, numeric, tokenize, qchars, top_cos,
-                        understood, unit, float(sc) - top_scos)
+                        understood, unit, float(sc) - top_scos, sweights)
             for pos, c, sc in zip(cands, cos, scos, strict=True)
         ]
         rrf_score = dict(fused)
@@ -343,8 +353,9 @@ class QAEngine:
             # the answer sentence is the one with the report's word for 'CPI', not the one
             # that merely repeats 今年 and 目标
             full = {**weights, **{t: idx.bm25.idf(t) for t in stand_in}}
+            sfull = {**sweights, **{t: idx.bm25.idf(t) for t in stand_in}} if sweights else None
             again = self._score(best.pos, best.dense, full, intent, numeric, tokenize, qchars,
-                                top_cos, understood, unit)
+                                top_cos, understood, unit, sentence_weights=sfull)
             span = again.best_span or span
         if english and cfg.sentence_dense > 0:
             span = self._dense_sentence(best_chunk, best.sentences, qvec) or span
@@ -453,7 +464,8 @@ class QAEngine:
     def _score(self, pos: int, cos: float, weights: dict[str, float], intent: YearIntent,
                numeric: bool, tokenize, query_chars: frozenset[str], top_cos: float,
                query_chars_text: str = "", unit: str | None = None,
-               sentence_gap: float = 0.0) -> _Scored:
+               sentence_gap: float = 0.0,
+               sentence_weights: dict[str, float] | None = None) -> _Scored:
         idx = self.index
         chunk = idx.chunks[pos]
         report_year = idx.documents[chunk.doc_id].year
@@ -464,8 +476,8 @@ class QAEngine:
         def year_signal(sentence: str) -> float:
             return sentence_year_signal(sentence, chunk.year, report_year, intent)
 
-        sents = score_sentences(chunk.text, weights, tokenize, numeric, year_signal,
-                                content_bigrams(query_chars_text), unit)
+        sents = score_sentences(chunk.text, sentence_weights or weights, tokenize, numeric,
+                                year_signal, content_bigrams(query_chars_text), unit)
         best = max(sents, key=lambda s: s.score, default=None)
         sent_score = best.score if best else 0.0
         # a passage of unknown year still speaks of a period (十五五时期) rather than a year

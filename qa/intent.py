@@ -365,3 +365,16 @@ def expand_terms(question: str) -> list[str]:
     for key in matched_keys(question):
         out.extend(t for t in table[key] if t not in out and t not in question)
     return out
+
+
+# what a which/what question asks for: the noun phrase ending it (招商引资有哪些模式 -> 模式,
+# 有哪些地方在冲最高等级的景区 -> 景区)
+_ASKED_HEAD = re.compile(r"(?:哪些|什么样的?|什么|哪[几两一]?[个类项种座家条]?|啥)"
+                         r"(?:[\u4e00-\u9fff]*的)?([\u4e00-\u9fff]{1,6})[？?。!！\s]*$")
+
+
+def asked_head(question: str) -> str:
+    """The phrase a which/what question ends on, naming what it asks for ('' if none)."""
+    m = _ASKED_HEAD.search(question)
+    return m.group(1) if m else ""
+

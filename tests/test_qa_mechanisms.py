@@ -40,6 +40,7 @@ from qa.intent import (
     PREVIOUS,
     RELATIVE,
     YearIntent,
+    asked_head,
     asked_unit,
     asks_figure,
     english_content_words,
@@ -484,6 +485,24 @@ def test_how_long_a_road_is_answered_with_its_length(engine):
     # 多长 asks for a figure: the sentence with 1万公里 is the answer, not a declined question
     ans = engine.ask("今年计划新动工修多长的路")
     assert ans.answered and "公路里程1万公里" in ans.answer, (ans.confidence, ans.answer)
+
+
+@pytest.mark.parametrize(("question", "head"), [
+    ("招商引资有哪些模式", "模式"), ("想出去玩，今年有哪些地方在冲最高等级的景区", "景区"),
+    ("内蒙古有哪几个国家级开发区？", "国家级开发区"), ("什么样的路", "路"),
+    ("今年煤化工产值目标", ""), ("去年粮食产量多少", "")])
+def test_asked_head_is_what_a_which_question_ends_on(question, head):
+    assert asked_head(question) == head
+
+
+def test_the_answer_sentence_names_what_a_which_question_asks_for(engine):
+    # 玩 stands in for 旅游, which the passage's opening sentence says; the sentence that
+    # names 景区, what is asked for, is the answer
+    question = "出去玩的话，哪些地方在创最高级别的景区"
+    ans = engine.ask(question)
+    assert ans.answered and "莫尔格勒河、七星湖等5A级景区" in ans.answer, ans.answer
+    plain = QAEngine(engine.index, dataclasses.replace(engine.config, head_weight=1.0))
+    assert "5A级景区" not in plain.ask(question).answer
 
 
 def test_extend_for_list_adds_the_following_items(builtin_docs):
