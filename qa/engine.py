@@ -352,10 +352,10 @@ class QAEngine:
         if stand_in:
             # the answer sentence is the one with the report's word for 'CPI', not the one
             # that merely repeats 今年 and 目标
-            full = {**weights, **{t: idx.bm25.idf(t) for t in stand_in}}
-            sfull = {**sweights, **{t: idx.bm25.idf(t) for t in stand_in}} if sweights else None
-            again = self._score(best.pos, best.dense, full, intent, numeric, tokenize, qchars,
-                                top_cos, understood, unit, sentence_weights=sfull)
+            extra = {t: idx.bm25.idf(t) for t in stand_in}
+            again = self._score(best.pos, best.dense, {**weights, **extra}, intent, numeric,
+                                tokenize, qchars, top_cos, understood, unit,
+                                sentence_weights={**sweights, **extra} if sweights else None)
             span = again.best_span or span
         if english and cfg.sentence_dense > 0:
             span = self._dense_sentence(best_chunk, best.sentences, qvec) or span
