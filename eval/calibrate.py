@@ -29,9 +29,13 @@ class Fit:
         return 1.0 / (1.0 + np.exp(-(x @ np.asarray(self.weights) + self.bias)))
 
 
-def collect(engine: QAEngine, items: Iterable[EvalItem]) -> tuple[np.ndarray, np.ndarray]:
-    """Feature rows and labels (1 = answerable) for the questions the engine can score."""
-    rows, labels = [], []
+def collect(engine: QAEngine, items: Iterable[EvalItem]
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Feature rows, labels (1 = answerable) and the shown passage's feature rows for the
+    questions the engine can score. The fit reads the first: the evidence of the passage
+    ranked first without the sentence-level similarity; the decision takes the lower
+    probability of the two (:func:`decision_probability`)."""
+    rows, labels, shown = [], [], []
     for it in items:
         ans = engine.ask(it.question)
         raw = (ans.extra or {}).get("evidence")
@@ -41,8 +45,11 @@ def collect(engine: QAEngine, items: Iterable[EvalItem]) -> tuple[np.ndarray, np
         if ev.year_absent or ev.delivery_absent or ev.delivery_found:  # hand-set rules
             continue
         rows.append(feature_vector(ev))
+        shown.append(feature_vector(Evidence(**ans.extra.get("shown_evidence", raw))))
         labels.append(1.0 if it.answerable else 0.0)
-    return np.asarray(rows, dtype=np.float64).reshape(-1, len(FEATURES)), np.asarray(labels)
+    shape = (-1, len(FEATURES))
+    return (np.asarray(rows, dtype=np.float64).reshape(shape), np.asarray(labels),
+            np.asarray(shown, dtype=np.float64).reshape(shape))
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.1, steps: int = 4000,
@@ -61,6 +68,12 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.1, steps: int = 400
         b -= rate * float(g.mean())
     raw = w / sd
     return Fit(tuple(float(v) for v in raw), float(b - raw @ mu))
+
+
+def decision_probability(fit: Fit, x: np.ndarray, shown: np.ndarray) -> np.ndarray:
+    """What the engine compares with its threshold: the lower of the two passages'
+    probabilities (see :func:`collect`)."""
+    return np.minimum(fit.probability(x), fit.probability(shown))
 
 
 def tradeoff(p: np.ndarray, y: np.ndarray,

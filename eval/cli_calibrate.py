@@ -45,7 +45,13 @@ def _fmt_weights(names, fit) -> str:
 def handle(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from eval.calibrate import collect, fit_logistic, stable_threshold, tradeoff
+    from eval.calibrate import (
+        collect,
+        decision_probability,
+        fit_logistic,
+        stable_threshold,
+        tradeoff,
+    )
     from eval.scoring import load_questions
     from eval.sets import FIT_ROLES, SETS, index_for
     from index.build import ensure_builtin_index
@@ -72,12 +78,14 @@ def handle(args: argparse.Namespace) -> int:
     data = {p: collect(engines[indexes[p]], items) for p, items in sets.items()}
     x = np.vstack([data[p][0] for p in fit_paths])
     y = np.concatenate([data[p][1] for p in fit_paths])
+    shown = np.vstack([data[p][2] for p in fit_paths])
     try:
         fit = fit_logistic(x, y)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    t, declined, wrong = stable_threshold(fit.probability(x), y, args.max_wrongly_declined)
+    t, declined, wrong = stable_threshold(decision_probability(fit, x, shown), y,
+                                          args.max_wrongly_declined)
     print(f"fitted on {len(y)} questions ({int((y == 0).sum())} unanswerable) from "
           + ", ".join(p.name for p in fit_paths))
     print(_fmt_weights(FEATURES, fit))
@@ -85,8 +93,8 @@ def handle(args: argparse.Namespace) -> int:
           f"{wrong:.1%} of answerable wrongly (fit sets)")
     rows = []
     for p in [*fit_paths, *check_paths]:
-        xs, ys = data[p]
-        ((_, d, w),) = tradeoff(fit.probability(xs), ys, [t])
+        xs, ys, shown_xs = data[p]
+        ((_, d, w),) = tradeoff(decision_probability(fit, xs, shown_xs), ys, [t])
         role = "fit" if p in fit_paths else "check"
         rows.append({"set": p.name, "role": role, "questions": len(ys),
                      "declined": d, "wrongly_declined": w})

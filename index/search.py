@@ -41,10 +41,8 @@ class HybridIndex:
         # only in memory, e.g. the synthetic one of eval bench)
         self.sentence_vectors = stored.sentence_vectors
         self.sentence_rows: dict[tuple[int, int, int], int] = {}
-        self.sentence_range: list[tuple[int, int]] = []
         row = 0
         for pos, spans in enumerate(stored.sentence_spans):
-            self.sentence_range.append((row, row + len(spans)))
             for a, b in spans:
                 self.sentence_rows[(pos, a, b)] = row
                 row += 1
@@ -84,19 +82,6 @@ class HybridIndex:
             step = max(1, n // size)
             self._background = self.passage_vectors(range(0, n, step)[:size])
         return float((self._background @ qvec).mean())
-
-    def best_sentence_similarity(self, positions: Sequence[int], qvec: np.ndarray
-                                 ) -> np.ndarray | None:
-        """Per passage, the highest cosine of the query and one of its sentences (None
-        when the index holds no sentence vectors)."""
-        if self.sentence_vectors is None or not self.sentence_range:
-            return None
-        out = np.full(len(positions), -1.0, dtype=np.float32)
-        for i, pos in enumerate(positions):
-            a, b = self.sentence_range[pos]
-            if b > a:
-                out[i] = float((self.sentence_vectors[a:b] @ qvec).max())
-        return out
 
     def passage_vectors(self, positions: Sequence[int]) -> np.ndarray:
         """Stored vectors of the given passages (for reranking inside a candidate pool)."""

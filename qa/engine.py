@@ -5,9 +5,11 @@ Pipeline (``retriever="hybrid"``):
 2. expand everyday/English words to report terms; detect the year and whether a figure
    is asked;
 3. candidates: BM25 top ``pool`` and dense top ``pool``, fused by RRF;
-4. rerank the best candidates by dense similarity, idf-weighted term coverage, the best
-   sentence's score and the year fit;
-5. the best sentence of the top passage is the answer; decline when the evidence is weak.
+4. rerank the best candidates by dense similarity (the passage's and that of the closest
+   of its lexically best sentences), idf-weighted term coverage, the best sentence's score
+   and the year fit;
+5. the best sentence of the top passage is the answer; decline when the evidence is weak,
+   for it or for the passage ranked first without the sentence-level similarity.
 
 ``naive``, ``bm25`` and ``dense`` skip steps 1b, 4 and 5 (answer = top passage) and serve
 as baselines in the evaluation.
@@ -116,11 +118,17 @@ class QAConfig:
     # when the answer sentence is chosen
     head_weight: float = 2.0
     # reranking weights (chosen by measurement on the eval set; see README)
-    w_dense: float = 1.0
+    w_dense: float = 0.5
     dense_scale: float = 0.05  # >0: dense feature = (cos - best cos) / dense_scale
     w_coverage: float = 1.0
     w_sentence: float = 1.0
-    w_sentence_dense: float = 0.0  # the model's closest sentence of the passage (README)
+    # the model's similarity of the question and the closest of the passage's
+    # ``sentence_dense_among`` lexically best sentences (README)
+    w_sentence_dense: float = 1.0
+    sentence_dense_among: int = 3
+    # the ranking the not-found decision also reads: no sentence-level similarity, the
+    # passage's vector at this weight (README "Declining")
+    w_dense_unaided: float = 1.0
     w_chars: float = 1.0
     w_year: float = 0.3
     w_rrf: float = 0.5
@@ -152,6 +160,7 @@ class _Scored:
     best_sentence_score: float
     year: float
     sentences: tuple[SentenceScore, ...] = ()  # every sentence's score, in passage order
+    unaided: float = 0.0  # the score without the sentence-level similarity
 
 
 class QAEngine:
@@ -317,12 +326,6 @@ class QAEngine:
         vecs = idx.passage_vectors(cands)
         cos = vecs @ qvec
         top_cos = float(cos.max())
-        # the closest single sentence: a long passage's own vector blurs a one-sentence answer
-        # (off by default: README "Evaluation" has what it did)
-        best_sent = (idx.best_sentence_similarity(cands, qvec) if cfg.w_sentence_dense
-                     else None)
-        scos = cos if best_sent is None else np.where(best_sent < -0.5, cos, best_sent)
-        top_scos = float(scos.max())
         # what a which/what question asks for should be in the answer sentence
         # (有哪些地方在冲最高等级的景区: the sentence naming 景区, not the one on 旅游)
         sweights = None
@@ -331,8 +334,8 @@ class QAEngine:
             sweights = {**weights, heads[-1]: weights[heads[-1]] * cfg.head_weight}
         scored = [
             self._score(pos, float(c), weights, intent, numeric, tokenize, qchars, top_cos,
-                        understood, unit, float(sc) - top_scos, sweights)
-            for pos, c, sc in zip(cands, cos, scos, strict=True)
+                        understood, unit, sweights, qvec)
+            for pos, c in zip(cands, cos, strict=True)
         ]
         rrf_score = dict(fused)
         top_rrf = fused[0][1]
@@ -340,31 +343,46 @@ class QAEngine:
         demote = set() if about_report else {
             s.pos for s in scored if self._on_cover(idx.chunks[s.pos])}
         first = self._delivery_order(understood, cands) if delivery else {}
-        scored.sort(key=lambda s: (first.get(s.pos, len(first)), s.pos in demote,
-                                   -(s.score + cfg.w_rrf * rrf_score.get(s.pos, 0.0) / top_rrf),
-                                   s.pos))
+
+        def order(s: _Scored, score: float) -> tuple:
+            return (first.get(s.pos, len(first)), s.pos in demote,
+                    -(score + cfg.w_rrf * rrf_score.get(s.pos, 0.0) / top_rrf), s.pos)
+
+        scored.sort(key=lambda s: order(s, s.score))
         s_rank = {i: r for r, (i, _) in enumerate(sparse, 1)}
         d_rank = {i: r for r, (i, _) in enumerate(dense, 1)}
         best = scored[0]
         best_chunk = idx.chunks[best.pos]
-        span = best.best_span or (0, len(best_chunk.text))
         stand_in = [] if english else self._stand_in_tokens(understood, expansions, base_tokens)
-        if stand_in:
-            # the answer sentence is the one with the report's word for 'CPI', not the one
-            # that merely repeats 今年 and 目标
-            extra = {t: idx.bm25.idf(t) for t in stand_in}
-            again = self._score(best.pos, best.dense, {**weights, **extra}, intent, numeric,
-                                tokenize, qchars, top_cos, understood, unit,
-                                sentence_weights={**sweights, **extra} if sweights else None)
-            span = again.best_span or span
-        if english and cfg.sentence_dense > 0:
-            span = self._dense_sentence(best_chunk, best.sentences, qvec) or span
-        span = self._answer_span(best_chunk.text, span, weights, tokenize, numeric, listing,
-                                 unit)
-        evidence = self._evidence(understood, base_tokens, missing, unit, best, best_chunk,
-                                  span, intent, best.dense - idx.background_similarity(qvec),
+
+        def answer_span(s: _Scored) -> tuple[int, int]:
+            chunk = idx.chunks[s.pos]
+            span = s.best_span or (0, len(chunk.text))
+            if stand_in:
+                # the answer sentence is the one with the report's word for 'CPI', not the
+                # one that merely repeats 今年 and 目标
+                extra = {t: idx.bm25.idf(t) for t in stand_in}
+                again = self._score(s.pos, s.dense, {**weights, **extra}, intent, numeric,
+                                    tokenize, qchars, top_cos, understood, unit,
+                                    sentence_weights={**sweights, **extra} if sweights else None)
+                span = again.best_span or span
+            if english and cfg.sentence_dense > 0:
+                span = self._dense_sentence(chunk, s.sentences, qvec) or span
+            return self._answer_span(chunk.text, span, weights, tokenize, numeric, listing, unit)
+
+        def evidence_for(s: _Scored, span: tuple[int, int]) -> Evidence:
+            return self._evidence(understood, base_tokens, missing, unit, s, idx.chunks[s.pos],
+                                  span, intent, s.dense - idx.background_similarity(qvec),
                                   lexicon)
-        confidence = score_confidence(evidence)
+
+        span = answer_span(best)
+        shown = evidence_for(best, span)
+        # the decision also reads the passage ranked first without the sentence-level
+        # similarity: that signal lifts answers worded unlike the question, but it makes a
+        # passage that does not answer look close as well, so both passages must pass
+        unaided = min(scored, key=lambda s: order(s, s.unaided))
+        evidence = shown if unaided is best else evidence_for(unaided, answer_span(unaided))
+        confidence = min(score_confidence(evidence), score_confidence(shown))
         answered = confidence >= cfg.min_confidence
         cites = []
         for n, s in enumerate(scored[:k], 1):
@@ -373,11 +391,12 @@ class QAEngine:
             terms = [t for t in weights if weights[t] > 0] + expansions + lex_terms
             cites.append(self._citation(n, chunk, hit, terms,
                                         span if (n == 1 and answered) else None))
-        extra = {"evidence": evidence.to_json(),
+        # ``evidence`` is what calibration fits on: the unaided ranking's passage
+        extra = {"evidence": evidence.to_json(), "shown_evidence": shown.to_json(),
                  "year_intent": intent.kind, "expansions": expansions + lex_terms}
         if not answered:
             if evidence.year_absent:
-                notices = (*notices, self._year_notice(best_chunk, intent))
+                notices = (*notices, self._year_notice(idx.chunks[unaided.pos], intent))
             if evidence.delivery_absent:
                 notices = (*notices, DELIVERY_NOTICE)
             return Answer(display, understood, False, "", NOT_FOUND, tuple(cites),
@@ -464,8 +483,8 @@ class QAEngine:
     def _score(self, pos: int, cos: float, weights: dict[str, float], intent: YearIntent,
                numeric: bool, tokenize, query_chars: frozenset[str], top_cos: float,
                query_chars_text: str = "", unit: str | None = None,
-               sentence_gap: float = 0.0,
-               sentence_weights: dict[str, float] | None = None) -> _Scored:
+               sentence_weights: dict[str, float] | None = None,
+               qvec: np.ndarray | None = None) -> _Scored:
         idx = self.index
         chunk = idx.chunks[pos]
         report_year = idx.documents[chunk.doc_id].year
@@ -486,13 +505,29 @@ class QAEngine:
         cfg = self.config
         chars = char_overlap(query_chars, chunk.text)
         dense = (cos - top_cos) / cfg.dense_scale if cfg.dense_scale > 0 else cos
-        # sentence_gap: the passage's closest sentence's cosine minus the best candidate's
-        sent_dense = sentence_gap / cfg.dense_scale if cfg.dense_scale > 0 else sentence_gap
-        score = (cfg.w_dense * dense + cfg.w_coverage * coverage + cfg.w_sentence * sent_score
-                 + cfg.w_chars * chars + cfg.w_year * year
-                 + cfg.w_sentence_dense * sent_dense)
+        near = self._near_sentence(pos, sents, qvec, cos)
+        sent_dense = (near - top_cos) / cfg.dense_scale if cfg.dense_scale > 0 else near
+        shared = (cfg.w_coverage * coverage + cfg.w_sentence * sent_score + cfg.w_chars * chars
+                  + cfg.w_year * year)
+        score = shared + cfg.w_dense * dense + cfg.w_sentence_dense * sent_dense
         return _Scored(pos, score, cos, coverage, best.span if best else None, sent_score, year,
-                       tuple(sents))
+                       tuple(sents), shared + cfg.w_dense_unaided * dense)
+
+    def _near_sentence(self, pos: int, sentences: list[SentenceScore],
+                       qvec: np.ndarray | None, cos: float) -> float:
+        """The model's cosine of the question and the closest of the passage's lexically best
+        sentences: a long passage's vector blurs an answer that is one sentence of it, and a
+        short sentence with none of the question's words is close to a short question
+        whatever its subject. The passage's own cosine when the index holds no sentence
+        vectors (or no question vector is given)."""
+        idx = self.index
+        n = self.config.sentence_dense_among
+        if qvec is None or idx.sentence_vectors is None or n <= 0 or not sentences:
+            return cos
+        top = sorted(sentences, key=lambda x: -x.score)[:n]
+        rows = [r for r in (idx.sentence_rows.get((pos, *x.span)) for x in top)
+                if r is not None]
+        return float((idx.sentence_vectors[rows] @ qvec).max()) if rows else cos
 
     def _dense_sentence(self, chunk: Chunk, sentences: tuple[SentenceScore, ...],
                         qvec: np.ndarray) -> tuple[int, int] | None:

@@ -9,7 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from eval.calibrate import best_threshold, collect, fit_logistic, stable_threshold, tradeoff
+from eval.calibrate import (
+    best_threshold,
+    collect,
+    decision_probability,
+    fit_logistic,
+    stable_threshold,
+    tradeoff,
+)
 from eval.scoring import load_questions
 from qa.confidence import BIAS, FEATURES, WEIGHTS
 from qa.engine import QAConfig
@@ -84,8 +91,8 @@ def test_fit_needs_both_classes():
 
 def test_collect_reads_the_engines_evidence(engine):
     items = [it for it in load_questions(DATA / "builtin_questions.jsonl")][:12]
-    x, y = collect(engine, items)
-    assert x.shape == (len(y), len(FEATURES)) and len(y) >= 10
+    x, y, shown = collect(engine, items)
+    assert x.shape == shown.shape == (len(y), len(FEATURES)) and len(y) >= 10
     assert set(np.unique(x[:, FEATURES.index("foreign_place")])) <= {0.0, 1.0}
 
 
@@ -115,17 +122,18 @@ def test_shipped_weights_are_the_calibrated_ones():
     from eval.sets import FIT_ROLES, SETS, index_for
     from qa.engine import QAEngine
 
-    xs, ys = [], []
+    xs, ys, shown = [], [], []
     for s in SETS:
         if s.role in FIT_ROLES:
-            x, y = collect(QAEngine.from_path(index_for(s)), load_questions(s.questions))
+            x, y, sx = collect(QAEngine.from_path(index_for(s)), load_questions(s.questions))
             xs.append(x)
             ys.append(y)
+            shown.append(sx)
     x, y = np.vstack(xs), np.concatenate(ys)
     fit = fit_logistic(x, y)
     for name, w in zip(FEATURES, fit.weights, strict=True):
         assert w == pytest.approx(WEIGHTS[name], rel=0.1, abs=0.05), name
     assert fit.bias == pytest.approx(BIAS, rel=0.1, abs=0.05)
-    t, _, wrong = stable_threshold(fit.probability(x), y, 0.04)
+    t, _, wrong = stable_threshold(decision_probability(fit, x, np.vstack(shown)), y, 0.04)
     assert t == pytest.approx(QAConfig().min_confidence, abs=0.011)
     assert wrong <= 0.04
