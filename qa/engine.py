@@ -107,12 +107,15 @@ class QAConfig:
     rerank_depth: int = 25
     rrf_k: int = 60
     expansion_weight: float = 0.5
+    # a word the report uses only inside longer terms the tokenizer keeps whole searches for
+    # at most this many of them, as an expansion (零碳 -> 零碳园区; 0: off)
+    held_terms: int = 3
     # English answer sentence: lexical score + sentence_dense × model similarity (0: off)
     sentence_dense: float = 5.0
     sentence_dense_top: int = 2  # ... among this many best sentences by lexical score
     lexicon_terms: int = 3  # dictionary translations kept per English word (qa.lexicon)
     dense_glosses: int = 2  # ... of which this many join the English question the model reads
-    min_confidence: float = 0.39
+    min_confidence: float = 0.38
     answer_chars: int = 120  # a longer answer sentence is narrowed to its best clauses
     # what a which/what question ends on (哪些模式 -> 模式) weighs this many times its idf
     # when the answer sentence is chosen
@@ -175,6 +178,7 @@ class QAEngine:
         # a sentence the index holds no vector for (an index held only in memory): kept
         self._sentence_vector = functools.lru_cache(maxsize=4096)(
             lambda text: index.embedder.encode_passages([text], 1, False)[0])
+        self._holding_terms = functools.lru_cache(maxsize=4096)(self._terms_holding)
 
     def tokenize(self, text: str) -> list[str]:
         """The index's tokenizer, memoised (sentences of passages recur across questions)."""
@@ -290,10 +294,16 @@ class QAEngine:
         exp_tokens = [t for t in tokenize(" ".join(expansions)) if t not in base_tokens]
         lex_tokens = [t for t in tokenize(" ".join(lex_terms))
                       if t not in base_tokens and t not in exp_tokens]
+        # a word the report uses only inside longer terms the tokenizer keeps whole has no
+        # postings: it searches for those terms (零碳 -> 零碳园区)
+        seen = base_tokens + exp_tokens + lex_tokens
+        held = list(dict.fromkeys(h for t in dict.fromkeys(seen) if self._inside_longer_term(t)
+                                  for h in self._holding_terms(t)[:cfg.held_terms]
+                                  if h not in seen))
         weights: dict[str, float] = {}
         for t in base_tokens:
             weights[t] = max(weights.get(t, 0.0), idx.bm25.idf(t))
-        for t in exp_tokens + lex_tokens:
+        for t in exp_tokens + lex_tokens + held:
             weights[t] = max(weights.get(t, 0.0), cfg.expansion_weight * idx.bm25.idf(t))
         for t in self._scope_words(base_tokens):
             weights[t] *= cfg.scope_weight
@@ -313,7 +323,7 @@ class QAEngine:
             dense_query = f"{understood} ({' '.join(glosses)})"
         qvec = idx.embed_query(dense_query)
 
-        sparse = self._sparse(base_tokens + exp_tokens + lex_tokens, cfg.pool, allowed)
+        sparse = self._sparse(base_tokens + exp_tokens + lex_tokens + held, cfg.pool, allowed)
         dense = self._dense(qvec, cfg.pool, allowed)
         fused = rrf([[i for i, _ in sparse], [i for i, _ in dense]], k=cfg.rrf_k)
         if not fused:
@@ -436,6 +446,12 @@ class QAEngine:
         term the tokenizer keeps whole (零碳 of 零碳园区)."""
         return (not self.index.bm25.idf(word) and len(word) >= 2 and not word.isdigit()
                 and not is_scaffolding(word) and word in self._corpus_text)
+
+    def _terms_holding(self, word: str) -> tuple[str, ...]:
+        """The corpus's terms that contain ``word`` (零碳园区 for 零碳), most frequent first."""
+        bm25 = self.index.bm25
+        terms = [t for t in bm25.vocabulary() if word in t and t != word]
+        return tuple(sorted(terms, key=lambda t: (-len(bm25.passages_with(t)), t)))
 
     def _never_used(self, word: str) -> bool:
         """Whether no passage has any of ``word``'s tokens (CPI, 公积金 in this report)."""

@@ -1163,6 +1163,21 @@ def test_the_decision_also_reads_the_passage_ranked_first_without_the_sentence_s
         assert a.confidence == pytest.approx(min(confidence(e) for e in pair), abs=1e-4), q
 
 
+def test_a_word_used_only_inside_longer_terms_searches_for_them(engine):
+    """零碳 has no postings (the tokenizer keeps 零碳园区 whole), so the English question's
+    zero-carbon (→ 零碳) found nothing in BM25; it now searches for 零碳园区."""
+    assert engine._holding_terms("零碳") == ("零碳园区",)
+    q = "Does Inner Mongolia have any zero-carbon industrial parks?"
+    off = QAEngine(engine.index, dataclasses.replace(engine.config, held_terms=0))
+
+    def rank(e: QAEngine) -> int | None:
+        return next((c.number for c in e.ask(q, k=10).citations if "零碳园区2个" in c.text),
+                    None)
+
+    assert (rank(engine) or 99) <= 5
+    assert rank(off) is None
+
+
 def test_a_word_the_report_uses_only_inside_a_longer_term_is_not_missing(engine):
     """零碳 has no postings of its own (the tokenizer keeps 零碳园区 whole), yet the report
     uses it: it is covered where a passage holds it, not counted as a word never used."""
