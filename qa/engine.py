@@ -364,17 +364,18 @@ class QAEngine:
         best = scored[0]
         best_chunk = idx.chunks[best.pos]
         stand_in = [] if english else self._stand_in_tokens(understood, expansions, base_tokens)
+        stand_in_idf = {t: idx.bm25.idf(t) for t in stand_in}
+        full = {**weights, **stand_in_idf}
+        full_sentence = {**sweights, **stand_in_idf} if sweights else None
 
         def answer_span(s: _Scored) -> tuple[int, int]:
             chunk = idx.chunks[s.pos]
             span = s.best_span or (0, len(chunk.text))
-            if stand_in:
+            if stand_in_idf:
                 # the answer sentence is the one with the report's word for 'CPI', not the
                 # one that merely repeats 今年 and 目标
-                extra = {t: idx.bm25.idf(t) for t in stand_in}
-                again = self._score(s.pos, s.dense, {**weights, **extra}, intent, numeric,
-                                    tokenize, qchars, top_cos, understood, unit,
-                                    sentence_weights={**sweights, **extra} if sweights else None)
+                again = self._score(s.pos, s.dense, full, intent, numeric, tokenize, qchars,
+                                    top_cos, understood, unit, sentence_weights=full_sentence)
                 span = again.best_span or span
             if english and cfg.sentence_dense > 0:
                 span = self._dense_sentence(chunk, s.sentences, qvec) or span
