@@ -7,6 +7,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from corpus.chunking import sentence_spans
 from qa.intent import CURRENT, PREVIOUS, YearIntent
@@ -43,6 +44,7 @@ def content_chars(question: str) -> frozenset[str]:
     return frozenset(c for c in question if "\u4e00" <= c <= "\u9fff" and c not in _STOP_CHARS)
 
 
+@lru_cache(maxsize=512)
 def content_bigrams(question: str) -> frozenset[str]:
     """Adjacent Chinese character pairs of the question (phrase-order signal)."""
     q = "".join(c if "\u4e00" <= c <= "\u9fff" else " " for c in question)
@@ -74,8 +76,14 @@ class SentenceScore:
 
 def figure_spans(text: str) -> list[Span]:
     """Spans of figures with their units (``12.2亿吨``, ``6%左右``, ``千亿元大关``)."""
-    return [(m.start(), m.end()) for m in _FIGURE.finditer(text)
-            if any(c.isdigit() for c in m.group()) or m.end() - m.start() >= 2]
+    return list(_figure_spans(text))
+
+
+@lru_cache(maxsize=65536)
+def _figure_spans(text: str) -> tuple[Span, ...]:
+    # cached: the same passages' sentences and clauses are read for every question
+    return tuple((m.start(), m.end()) for m in _FIGURE.finditer(text)
+                 if any(c.isdigit() for c in m.group()) or m.end() - m.start() >= 2)
 
 
 # A unit asked for also accepts the report's other ways of writing it; 个, the general
@@ -87,6 +95,7 @@ _UNIT_FORMS = {"度": ("度", "千瓦时"), "人": ("人", "名", "位"), "公�
                "小时": ("小时", "天"), **{c: (c, "个") for c in _COUNTS}}
 
 
+@lru_cache(maxsize=65536)
 def has_figure(text: str, unit: str | None = None, asked: str = "") -> bool:
     """Whether ``text`` states a figure, in ``unit`` when one is asked (多少吨 needs 吨),
     other than one the question ``asked`` names itself (5家 in 5家企业上市的规模)."""
@@ -179,16 +188,18 @@ def score_sentences(
     """Score each sentence by idf-weighted term coverage, phrase order, figures (in the
     unit asked for, if any) and year."""
     total = sum(weights.values())
+    present = [t for t in weights if weights[t] > 0]
     out = []
-    for a, b in sentence_spans(passage):
+    for a, b in _sentence_spans(passage):
         sent = passage[a:b]
-        # summed in the sentence's order, not a set's (which varies with the hash seed), so
+        # summed in the weights' order, not a set's (which varies with the hash seed), so
         # tied sentences rank the same in every process
-        got = sum(weights.get(t, 0.0) for t in dict.fromkeys(tokenize(sent)))
+        toks = set(tokenize(sent))
+        got = sum(w for t, w in weights.items() if t in toks)
         cov = got / total if total > 0 else 0.0
         score = cov + 0.5 * bigram_overlap(bigrams, sent)
-        score += PROXIMITY_WEIGHT * proximity(sent, [t for t in weights if weights[t] > 0])
-        if numeric and any(c.isdigit() for c in sent):
+        score += PROXIMITY_WEIGHT * proximity(sent, present)
+        if numeric and _has_digit(sent):
             score += 0.15
         if unit and has_figure(sent, unit):
             score += 0.15
@@ -197,6 +208,16 @@ def score_sentences(
             score += FIGURE_CLAUSE_WEIGHT * figure_clause_share(passage, a, b, weights, unit)
         out.append(SentenceScore((a, b), score, cov))
     return out
+
+
+@lru_cache(maxsize=65536)
+def _has_digit(text: str) -> bool:
+    return any(c.isdigit() for c in text)
+
+
+@lru_cache(maxsize=4096)
+def _sentence_spans(passage: str) -> tuple[Span, ...]:
+    return tuple(sentence_spans(passage))
 
 
 _CLAUSE_END = re.compile(r"[，,；;：:]")
@@ -212,11 +233,16 @@ def figure_clause_share(passage: str, a: int, b: int, weights: Mapping[str, floa
         return 0.0
     terms = [t for t, w in weights.items() if w > 0 and (len(t) >= 2 or not t.isascii())]
     best = 0.0
-    for x, y in clause_spans(passage, a, b):
-        clause = passage[x:y]
-        if has_figure(clause, unit):
-            best = max(best, sum(weights[t] for t in terms if t in clause) / total)
+    for clause in _figure_clauses(passage, a, b, unit):
+        best = max(best, sum(weights[t] for t in terms if t in clause) / total)
     return best
+
+
+@lru_cache(maxsize=65536)
+def _figure_clauses(passage: str, a: int, b: int, unit: str | None) -> tuple[str, ...]:
+    """The clauses of ``passage[a:b]`` that state a figure (in ``unit``, if given)."""
+    return tuple(c for c in (passage[x:y] for x, y in clause_spans(passage, a, b))
+                 if has_figure(c, unit))
 
 
 def clause_spans(text: str, a: int, b: int) -> list[Span]:

@@ -270,6 +270,17 @@ def _chinese_keys() -> tuple[str, ...]:
     return tuple(k for k, _ in _synonyms() if not k.isascii())
 
 
+@lru_cache(maxsize=1)
+def _synonym_table() -> dict[str, tuple[str, ...]]:
+    return dict(_synonyms())
+
+
+@lru_cache(maxsize=1)
+def _english_keys() -> dict[str, frozenset[str]]:
+    """English keys with their words."""
+    return {k: frozenset(k.split()) for k, _ in _synonyms() if k.isascii()}
+
+
 def matched_keys(question: str) -> list[str]:
     """The vocabulary entries (everyday or English words) that occur in the question.
 
@@ -291,15 +302,19 @@ def _matched_keys(question: str) -> tuple[str, ...]:
               if words[i] not in _ENGLISH_STOP}
     # longest Chinese keys first: 收入 inside 财政收入 is that word, not 收入 on its own
     chinese = {q[a:b] for a, b in term_spans(q, _chinese_keys())}
+    english = _english_keys()
+    present = set(words)
     out: list[str] = []
     loose: list[str] = []
     for key, _ in _synonyms():
-        if not key.isascii():
+        if key not in english:
             hit = key in chinese
+        elif " " not in key:
+            hit = key in single
         else:
-            hit = (f" {key} " in phrase or f" {key} " in phrase_parts) if " " in key \
-                else key in single
-            if not hit and " " in key and any(f" {key} " in g for g in gapped):
+            padded = f" {key} "
+            hit = padded in phrase or padded in phrase_parts
+            if not hit and english[key] <= present and any(padded in g for g in gapped):
                 loose.append(key)
         if hit:
             out.append(key)
@@ -354,13 +369,13 @@ def english_content_words(question: str, unused: frozenset[str] = frozenset()) -
 
 def key_terms(question: str) -> list[tuple[str, ...]]:
     """For each vocabulary entry in the question, the report terms it stands for."""
-    table = dict(_synonyms())
+    table = _synonym_table()
     return [table[k] for k in matched_keys(question)]
 
 
 def expand_terms(question: str) -> list[str]:
     """Report terms for everyday or English words in the question (deduplicated, in order)."""
-    table = dict(_synonyms())
+    table = _synonym_table()
     out: list[str] = []
     for key in matched_keys(question):
         out.extend(t for t in table[key] if t not in out and t not in question)
