@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from corpus.chunking import sentence_spans
-from qa.intent import CURRENT, PREVIOUS, YearIntent
+from qa.intent import CURRENT, PREVIOUS, YearIntent, asked_period, period_years
 
 Span = tuple[int, int]
 _UNIT = (r"(?:[%％‰]|倍|个百分点|(?:[万亿千百]+)?(?:千瓦时|千瓦|公里|吨|斤|度|亩|台套|个|项|条|家|"
@@ -124,9 +124,12 @@ def speaks_of_period(text: str) -> bool:
 
 
 def sentence_year_signal(sentence: str, passage_year: int | None, report_year: int | None,
-                         intent: YearIntent) -> float:
+                         intent: YearIntent, passage: str = "") -> float:
     """+1 when the sentence speaks of the year asked about, -1 when of the other one, -2
-    when of a five-year period instead, else 0."""
+    when of a five-year period instead, else 0. A question about a five-year period is
+    answered by :func:`period_signal`."""
+    if intent.period is not None:
+        return period_signal(sentence, passage, passage_year, report_year, intent)
     if intent.kind is None or report_year is None:
         return 0.0
     target = intent.target_year(report_year)
@@ -143,6 +146,26 @@ def sentence_year_signal(sentence: str, passage_year: int | None, report_year: i
     if intent.kind in (CURRENT, PREVIOUS) or target in (report_year, report_year - 1):
         return 1.0 if year == target else -1.0
     return 0.0
+
+
+def period_signal(sentence: str, passage: str, passage_year: int | None,
+                  report_year: int | None, intent: YearIntent) -> float:
+    """For a question about a five-year period (过去五年, 十四五时期): +1 when the sentence
+    (else its passage) speaks of that period, -1 when of a period that does not overlap it
+    (今后五年 for 过去五年) or, naming none, when the passage's year lies outside it (今年's
+    targets for 五年来), else 0."""
+    asked = intent.period_years(report_year)
+    if asked is None:
+        return 0.0
+    spoken = (period_years(asked_period(sentence), report_year)
+              or period_years(asked_period(passage), report_year))
+    if spoken is None:
+        if passage_year is None:
+            return 0.0
+        return 0.0 if asked[0] <= passage_year <= asked[1] else -1.0
+    if abs(spoken[0] - asked[0]) <= 1 and abs(spoken[1] - asked[1]) <= 1:
+        return 1.0
+    return -1.0 if spoken[1] < asked[0] or spoken[0] > asked[1] else 0.0
 
 
 def proximity(sentence: str, terms: Sequence[str]) -> float:

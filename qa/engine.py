@@ -115,7 +115,7 @@ class QAConfig:
     sentence_dense_top: int = 2  # ... among this many best sentences by lexical score
     lexicon_terms: int = 3  # dictionary translations kept per English word (qa.lexicon)
     dense_glosses: int = 2  # ... of which this many join the English question the model reads
-    min_confidence: float = 0.38
+    min_confidence: float = 0.39
     answer_chars: int = 120  # a longer answer sentence is narrowed to its best clauses
     # what a which/what question ends on (哪些模式 -> 模式) weighs this many times its idf
     # when the answer sentence is chosen
@@ -510,15 +510,15 @@ class QAEngine:
         coverage = sum(w for t, w in weights.items() if t in toks) / total
 
         def year_signal(sentence: str) -> float:
-            return sentence_year_signal(sentence, chunk.year, report_year, intent)
+            return sentence_year_signal(sentence, chunk.year, report_year, intent, chunk.text)
 
         sents = score_sentences(chunk.text, sentence_weights or weights, tokenize, numeric,
                                 year_signal, content_bigrams(query_chars_text), unit)
         best = max(sents, key=lambda s: s.score, default=None)
         sent_score = best.score if best else 0.0
         # a passage of unknown year still speaks of a period (十五五时期) rather than a year
-        year = (year_signal(chunk.text) if chunk.year is not None or speaks_of_period(chunk.text)
-                else 0.0)
+        year = (year_signal(chunk.text) if chunk.year is not None or intent.period is not None
+                or speaks_of_period(chunk.text) else 0.0)
         cfg = self.config
         chars = char_overlap(query_chars, chunk.text)
         dense = (cos - top_cos) / cfg.dense_scale if cfg.dense_scale > 0 else cos
@@ -712,6 +712,10 @@ class QAEngine:
                                                       intent) < 0
                                  or (target == report_year - 1
                                      and result_for_target(question, answer)))
+        elif intent.period is not None:
+            # 过去五年 answered by 今后五年's goals, 五年来 by this year's targets
+            year_mismatch = sentence_year_signal(answer, chunk.year, report_year, intent,
+                                                 chunk.text) < 0
         return Evidence(
             dense=best.dense, margin=margin, english=is_mostly_english(question),
             coverage=coverage, sentence=best.best_sentence_score,

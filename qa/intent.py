@@ -33,7 +33,9 @@ _RELATIVE_WORDS = (
     (re.compile(r"大前年"), -3),
     (re.compile(r"(?<!大)前年|the year before last|two years ago", re.I), -2),
 )
-_PERIOD = re.compile(r"十[一二三四五六七八九]五|(?:今后|未来|过去)五年|五年来|年均|五年规划")
+_PERIOD = re.compile(r"十[一二三四五六七八九]五|(?:今后|未来|过去)五年|五年来|年均|五年规划|"
+                     r"\b\d{2}th five[- ]year plan|\b(?:past|last|previous|next|coming) five "
+                     r"years\b", re.I)
 _THIS_OR_LAST = re.compile(r"今年|本年|去年|上一?年|this year|last year", re.I)
 RELATIVE = "relative"  # 明年, 前年: ``YearIntent.year`` holds the offset from the report year
 # how many / how big ... asks for a figure (the English twin of 多少, 多大, 多快)
@@ -68,10 +70,17 @@ _KEY_WORD = re.compile(r"[a-z0-9](?:[a-z0-9&\-]|\.(?=[0-9]))*", re.I)
 @dataclass(frozen=True)
 class YearIntent:
     """``kind`` is CURRENT, PREVIOUS, "absolute" (``year`` is a calendar year), RELATIVE
-    (``year`` is an offset from the report's year) or None (not asked)."""
+    (``year`` is an offset from the report's year) or None (not asked). ``period`` names a
+    five-year period asked about instead of a year (see :func:`period_years`)."""
 
     kind: str | None
     year: int | None = None
+    period: str | None = None
+
+    def period_years(self, report_year: int | None) -> tuple[int, int] | None:
+        """First and last calendar year of the period asked about, relative to a report of
+        ``report_year``."""
+        return period_years(self.period, report_year)
 
     def target_year(self, report_year: int | None) -> int | None:
         """The calendar year meant, relative to a report of ``report_year``."""
@@ -106,7 +115,8 @@ def year_intent(question: str) -> YearIntent:
     if m:
         return YearIntent("absolute", int(m.group(1)))
     if _PERIOD.search(question) and not _THIS_OR_LAST.search(question):
-        return YearIntent(None)  # 十五五时期的目标: a five-year period, no single year
+        # 十五五时期的目标: a five-year period, no single year
+        return YearIntent(None, period=asked_period(question))
     for pattern, offset in _RELATIVE_WORDS:
         if pattern.search(question):
             return YearIntent(RELATIVE, offset)
@@ -120,6 +130,45 @@ def year_intent(question: str) -> YearIntent:
         # both (e.g. 今年比去年): the explicit Chinese word that comes first decides
         return YearIntent(PREVIOUS if prev.start() < cur.start() else CURRENT)
     return YearIntent(None)
+
+
+# Five-year periods. The N-th five-year plan runs 1966+5(N-3) .. 1970+5(N-3) (十四五:
+# 2021-2025); 过去五年 and 今后五年 are the five years before and from the report's year.
+_PLAN_ZH = re.compile(r"十([一二三四五六七八九])五")
+_PLAN_EN = re.compile(r"\b(1[0-9]|2[0-9])th five[- ]year plan", re.I)
+_PAST_FIVE = re.compile(r"过去五年|近五年|五年来|这五年|回望五年|回顾五年|的五年(?=[。！!])|"
+                        r"\b(?:past|last|previous) five years\b", re.I)
+_NEXT_FIVE = re.compile(r"今后五年|未来五年|下一个五年|通过五年努力|"
+                        r"\b(?:next|coming) five years\b", re.I)
+_HAN_DIGIT = "一二三四五六七八九"
+
+
+def asked_period(text: str) -> str | None:
+    """The five-year period ``text`` names first: ``plan14`` (十四五), ``past5`` (过去五年,
+    五年来) or ``next5`` (今后五年); None when it names none."""
+    found = []
+    for m in _PLAN_ZH.finditer(text):
+        found.append((m.start(), f"plan{10 + _HAN_DIGIT.index(m.group(1)) + 1}"))
+    for m in _PLAN_EN.finditer(text):
+        found.append((m.start(), f"plan{int(m.group(1))}"))
+    for pattern, name in ((_PAST_FIVE, "past5"), (_NEXT_FIVE, "next5")):
+        m = pattern.search(text)
+        if m:
+            found.append((m.start(), name))
+    return min(found)[1] if found else None
+
+
+def period_years(period: str | None, report_year: int | None) -> tuple[int, int] | None:
+    """First and last calendar year of a period named by :func:`asked_period`."""
+    if period is None:
+        return None
+    if period.startswith("plan"):
+        start = 1966 + 5 * (int(period[4:]) - 3)
+        return start, start + 4
+    if report_year is None:
+        return None
+    return (report_year - 5, report_year - 1) if period == "past5" else \
+        (report_year, report_year + 4)
 
 
 def wants_number(question: str) -> bool:
@@ -281,6 +330,21 @@ def _english_keys() -> dict[str, frozenset[str]]:
     return {k: frozenset(k.split()) for k, _ in _synonyms() if k.isascii()}
 
 
+@lru_cache(maxsize=1)
+def _phrases_by_word() -> dict[str, tuple[str, ...]]:
+    """English keys of several words, by their first word."""
+    out: dict[str, list[str]] = {}
+    for k in _english_keys():
+        if " " in k:
+            out.setdefault(k.split()[0], []).append(k)
+    return {w: tuple(ks) for w, ks in out.items()}
+
+
+@lru_cache(maxsize=1)
+def _key_order() -> dict[str, int]:
+    return {k: i for i, (k, _) in enumerate(_synonyms())}
+
+
 def matched_keys(question: str) -> list[str]:
     """The vocabulary entries (everyday or English words) that occur in the question.
 
@@ -301,23 +365,19 @@ def _matched_keys(question: str) -> tuple[str, ...]:
     gapped = {f" {' '.join(words[:i] + words[i + 1:])} " for i in range(1, len(words) - 1)
               if words[i] not in _ENGLISH_STOP}
     # longest Chinese keys first: 收入 inside 财政收入 is that word, not 收入 on its own
-    chinese = {q[a:b] for a, b in term_spans(q, _chinese_keys())}
-    english = _english_keys()
+    chinese = {q[a:b] for a, b in term_spans(q, [k for k in _chinese_keys() if k in q])}
+    english, by_word, order = _english_keys(), _phrases_by_word(), _key_order()
     present = set(words)
-    out: list[str] = []
+    found = (chinese & order.keys()) | (single & english.keys())
     loose: list[str] = []
-    for key, _ in _synonyms():
-        if key not in english:
-            hit = key in chinese
-        elif " " not in key:
-            hit = key in single
-        else:
-            padded = f" {key} "
-            hit = padded in phrase or padded in phrase_parts
-            if not hit and english[key] <= present and any(padded in g for g in gapped):
-                loose.append(key)
-        if hit:
-            out.append(key)
+    # a phrase key can only match when its first word is in the question
+    for key in sorted({k for w in single for k in by_word.get(w, ())}, key=order.__getitem__):
+        padded = f" {key} "
+        if padded in phrase or padded in phrase_parts:
+            found.add(key)
+        elif english[key] <= present and any(padded in g for g in gapped):
+            loose.append(key)
+    out = sorted(found, key=order.__getitem__)  # in the vocabulary file's order
     # a loose match must not be a longer entry's words again (special treasury bonds is
     # not special bonds)
     whole = [set(k.split()) for k in out]

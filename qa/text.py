@@ -49,12 +49,15 @@ def has_words(text: str) -> bool:
 
 
 def term_spans(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
-    """Non-overlapping occurrences of ``terms`` in ``text``, longest terms first, sorted."""
+    """Non-overlapping occurrences of ``terms`` in ``text``, longest terms first (of two as
+    long, the one occurring first: 拖着工资 before 工资不发 in 拖着工资不发), sorted."""
     taken = [False] * len(text)
     spans: list[tuple[int, int]] = []
     low = text.lower()
-    for t in sorted({t for t in terms if len(t) >= 2 or not t.isascii()}, key=len, reverse=True):
-        t = t.lower()
+    wanted = [t for t in dict.fromkeys(t.lower() for t in terms if len(t) >= 2 or not t.isascii())
+              if t in low]
+    # the order must not hang on a set's (which varies with the hash seed)
+    for t in sorted(wanted, key=lambda t: (-len(t), low.find(t), t)):
         start = low.find(t)
         while start >= 0:
             end = start + len(t)

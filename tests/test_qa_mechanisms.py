@@ -41,6 +41,7 @@ from qa.intent import (
     RELATIVE,
     YearIntent,
     asked_head,
+    asked_period,
     asked_unit,
     asks_figure,
     english_content_words,
@@ -55,6 +56,7 @@ from qa.intent import (
 from qa.lexicon import simplified_forms
 from qa.smalltalk import GREETING, HELP, TASK, THANKS, smalltalk_kind
 from qa.smalltalk import reply as smalltalk_reply
+from qa.text import term_spans
 from qa.types import Answer
 
 pytestmark = pytest.mark.slow
@@ -126,10 +128,68 @@ def test_a_five_year_period_is_a_farther_miss_than_the_other_year():
     assert sentence_year_signal(last_year, 2026, 2026, ask) == -1.0
     assert sentence_year_signal(goal, None, 2026, ask) == -2.0
     assert sentence_year_signal(review, 2025, 2026, year_intent("去年GDP增长多少")) == -2.0
-    # a question about the period itself gets no year signal either way
-    assert sentence_year_signal(goal, None, 2026, year_intent("十五五时期GDP目标")) == 0.0
+    # a question about the period itself wants that period, not the one before
+    assert sentence_year_signal(goal, None, 2026, year_intent("十五五时期GDP目标")) == 1.0
+    assert sentence_year_signal(review, 2025, 2026, year_intent("十五五时期GDP目标")) == -1.0
     # 今年 in the sentence wins: 今年是“十五五”开局之年 speaks of this year
     assert sentence_year_signal("今年是“十五五”开局之年，五年来成绩显著。", 2026, 2026, ask) == 1.0
+
+
+@pytest.mark.parametrize("question, period, years", [
+    ("过去五年粮食产量年均增长多少", "past5", (2021, 2025)),
+    ("五年来城镇新增就业多少", "past5", (2021, 2025)),
+    ("十四五期间地区生产总值年均增长多少", "plan14", (2021, 2025)),
+    ("“十五五”时期的主要目标", "plan15", (2026, 2030)),
+    ("今后五年经济总量要达到多少", "next5", (2026, 2030)),
+    ("What was GDP growth over the past five years?", "past5", (2021, 2025)),
+    ("targets of the 15th Five-Year Plan", "plan15", (2026, 2030)),
+])
+def test_a_five_year_period_is_resolved_to_its_years(question, period, years):
+    intent = year_intent(question)
+    assert intent.kind is None and intent.period == period
+    assert intent.period_years(2026) == years
+
+
+def test_plan_periods_do_not_depend_on_the_report_year():
+    assert year_intent("十三五时期").period_years(None) == (2016, 2020)
+    assert year_intent("十四五规划").period_years(2023) == (2021, 2025)
+    assert year_intent("过去五年").period_years(None) is None
+    assert asked_period("今年是“十五五”开局之年，五年来成绩显著") == "plan15"  # the first named
+    assert asked_period("今年粮食产量稳定在780亿斤左右") is None
+
+
+def test_a_period_question_wants_that_period():
+    past = year_intent("过去五年广东经济年均增长多少")
+    review = "五年来，全区地区生产总值年均增长5.3%。"
+    goal = "“十五五”时期经济社会发展的主要目标是：地区生产总值年均增长5%左右。"
+    target = "城镇新增就业110万人以上。"
+    assert sentence_year_signal(review, 2025, 2026, past) == 1.0
+    assert sentence_year_signal(goal, None, 2026, past) == -1.0
+    # no period named: the passage's own period, else its year, decides
+    passage = "这是人民生活品质不断提高的五年。城镇累计新增就业超700万人。"
+    assert sentence_year_signal("城镇累计新增就业超700万人。", 2025, 2026, past,
+                                passage) == 1.0
+    assert sentence_year_signal(target, 2026, 2026, past, target) == -1.0
+    assert sentence_year_signal(target, 2025, 2026, past, target) == 0.0
+    # 十四五 of a 2023 report is the current plan: 过去五年 (2018-2022) overlaps it, no miss
+    assert sentence_year_signal("“十四五”规划已有明确部署。", None, 2023,
+                                year_intent("过去五年的成就")) == 0.0
+
+
+def test_a_past_period_is_not_answered_by_the_next_one(guangdong_engine):
+    ans = guangdong_engine.ask("五年来广东城镇新增就业多少")
+    assert ans.answered and "700万" in ans.answer, ans.answer
+    ans = guangdong_engine.ask("十四五期间广东地区生产总值增长了多少")
+    assert ans.answered and "14.58万亿元" in ans.answer, ans.answer
+    ans = guangdong_engine.ask("过去五年广东经济年均增长多少")
+    assert not ans.answered or "十五五" not in ans.answer, ans.answer
+
+
+def test_tied_terms_are_taken_in_text_order_whatever_the_input_order():
+    text = "老板拖着工资不发"
+    assert term_spans(text, ["工资不发", "拖着工资"]) == [(2, 6)]
+    assert term_spans(text, ["拖着工资", "工资不发"]) == [(2, 6)]
+    assert "拖着工资" in matched_keys("老板拖着工资不发，政府管不管")
 
 
 def test_this_years_target_beats_the_five_year_goal(guangdong_engine):
