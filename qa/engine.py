@@ -396,10 +396,10 @@ class QAEngine:
         confidence = min(score_confidence(evidence), score_confidence(shown))
         answered = confidence >= cfg.min_confidence
         cites = []
+        terms = [t for t in weights if weights[t] > 0] + expansions + lex_terms
         for n, s in enumerate(scored[:k], 1):
             chunk = idx.chunks[s.pos]
             hit = Hit(chunk, n, s.score, s_rank.get(s.pos), d_rank.get(s.pos))
-            terms = [t for t in weights if weights[t] > 0] + expansions + lex_terms
             cites.append(self._citation(n, chunk, hit, terms,
                                         span if (n == 1 and answered) else None))
         # ``evidence`` is what calibration fits on: the unaided ranking's passage

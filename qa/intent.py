@@ -143,9 +143,11 @@ _NEXT_FIVE = re.compile(r"今后五年|未来五年|下一个五年|通过五年
 _HAN_DIGIT = "一二三四五六七八九"
 
 
+@lru_cache(maxsize=4096)
 def asked_period(text: str) -> str | None:
     """The five-year period ``text`` names first: ``plan14`` (十四五), ``past5`` (过去五年,
     五年来) or ``next5`` (今后五年); None when it names none."""
+    # cached: a period question reads each candidate passage's period once per sentence
     found = []
     for m in _PLAN_ZH.finditer(text):
         found.append((m.start(), f"plan{10 + _HAN_DIGIT.index(m.group(1)) + 1}"))
