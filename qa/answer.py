@@ -207,10 +207,13 @@ def score_sentences(
     year_signal: Callable[[str], float],
     bigrams: frozenset[str] = frozenset(),
     unit: str | None = None,
+    loose: Mapping[str, float] | None = None,
 ) -> list[SentenceScore]:
     """Score each sentence by idf-weighted term coverage, phrase order, figures (in the
-    unit asked for, if any) and year."""
-    total = sum(weights.values())
+    unit asked for, if any) and year. ``loose`` characters (税, 交 of 交了) count where a
+    sentence holds them inside any word (减税降费, 保交楼)."""
+    loose = loose or {}
+    total = sum(weights.values()) + sum(loose.values())
     present = [t for t in weights if weights[t] > 0]
     out = []
     for a, b in _sentence_spans(passage):
@@ -219,6 +222,7 @@ def score_sentences(
         # tied sentences rank the same in every process
         toks = set(tokenize(sent))
         got = sum(w for t, w in weights.items() if t in toks)
+        got += sum(w for c, w in loose.items() if c in sent)
         cov = got / total if total > 0 else 0.0
         score = cov + 0.5 * bigram_overlap(bigrams, sent)
         score += PROXIMITY_WEIGHT * proximity(sent, present)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -76,6 +77,7 @@ from qa.intent import (
     matched_keys,
     names_year,
     overlaps_key,
+    phrasing_stem,
     wants_list,
     wants_number,
     without_a_not_a,
@@ -93,6 +95,7 @@ _REPORT_REF = re.compile(r"(?:这份|这个|本|该)?(?:政府)?(?:工作)?报�
 DELIVERY_NOTICE = ("报告文本中没有写明这一点：报告人、会议和日期是封面上的信息，这份文本没有。"
                    " / The report's text does not say this: speaker, meeting and date are"
                    " cover details this text lacks.")
+_TIME_WORD = re.compile(r"今年|本年|当年|去年|上年|上一年|明年|前年|后年")
 EMPTY = "请输入一个问题，例如：今年煤化工产值目标是多少？"
 NO_WORDS = "没有识别到可以检索的文字，请用中文或英文提问。"
 RETRIEVERS = ("hybrid", "naive", "bm25", "dense")
@@ -115,7 +118,7 @@ class QAConfig:
     sentence_dense_top: int = 2  # ... among this many best sentences by lexical score
     lexicon_terms: int = 3  # dictionary translations kept per English word (qa.lexicon)
     dense_glosses: int = 2  # ... of which this many join the English question the model reads
-    min_confidence: float = 0.39
+    min_confidence: float = 0.37
     answer_chars: int = 120  # a longer answer sentence is narrowed to its best clauses
     # what a which/what question ends on (哪些模式 -> 模式) weighs this many times its idf
     # when the answer sentence is chosen
@@ -129,6 +132,9 @@ class QAConfig:
     # ``sentence_dense_among`` lexically best sentences (README)
     w_sentence_dense: float = 1.0
     sentence_dense_among: int = 3
+    # single question characters without postings (税, 交 of 交了) matched inside sentence
+    # words, at this share of their character idf (0: off)
+    loose_weight: float = 1.0
     # the ranking the not-found decision also reads: no sentence-level similarity, the
     # passage's vector at this weight (README "Declining")
     w_dense_unaided: float = 1.0
@@ -138,6 +144,13 @@ class QAConfig:
     # question words every report title names (内蒙古, 2023) weigh this much of their idf:
     # they match passages that merely name the region, not ones that answer
     scope_weight: float = 0.5
+    # 今年, 去年 as words to match, at this share of their idf (0: not searched at all):
+    # the year signal already matches their year, and a report that says 去年 once would
+    # make that passage answer every 去年 question
+    time_weight: float = 0.0
+    # ... and counted as found, at this share of their idf, in a passage of the year they
+    # name (去年 is found in the review of last year, not in this year's plans)
+    time_year_weight: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -179,6 +192,7 @@ class QAEngine:
         self._sentence_vector = functools.lru_cache(maxsize=4096)(
             lambda text: index.embedder.encode_passages([text], 1, False)[0])
         self._holding_terms = functools.lru_cache(maxsize=4096)(self._terms_holding)
+        self._char_idf = functools.lru_cache(maxsize=8192)(self._character_idf)
 
     def tokenize(self, text: str) -> list[str]:
         """The index's tokenizer, memoised (sentences of passages recur across questions)."""
@@ -307,6 +321,11 @@ class QAEngine:
             weights[t] = max(weights.get(t, 0.0), cfg.expansion_weight * idx.bm25.idf(t))
         for t in self._scope_words(base_tokens):
             weights[t] *= cfg.scope_weight
+        timed = [t for t in base_tokens if _TIME_WORD.fullmatch(t)]
+        for t in timed:
+            weights[t] *= cfg.time_weight
+        # at a typical word's weight: a report that never says 上年 still reviews last year
+        year_words = cfg.time_year_weight * idx.bm25.median_idf() * len(set(timed))
         # words the corpus never uses still carry meaning: they count as not covered
         missing = set(self._missing_words(understood, base_tokens, lexicon))
         for t in missing:
@@ -323,7 +342,10 @@ class QAEngine:
             dense_query = f"{understood} ({' '.join(glosses)})"
         qvec = idx.embed_query(dense_query)
 
-        sparse = self._sparse(base_tokens + exp_tokens + lex_tokens + held, cfg.pool, allowed)
+        sparse_tokens = base_tokens + exp_tokens + lex_tokens + held
+        if cfg.time_weight <= 0:
+            sparse_tokens = [t for t in sparse_tokens if t not in timed] or sparse_tokens
+        sparse = self._sparse(sparse_tokens, cfg.pool, allowed)
         dense = self._dense(qvec, cfg.pool, allowed)
         fused = rrf([[i for i, _ in sparse], [i for i, _ in dense]], k=cfg.rrf_k)
         if not fused:
@@ -342,9 +364,10 @@ class QAEngine:
         heads = [t for t in tokenize(asked_head(understood)) if weights.get(t, 0) > 0]
         if heads and cfg.head_weight != 1.0:
             sweights = {**weights, heads[-1]: weights[heads[-1]] * cfg.head_weight}
+        loose = self._loose_chars(base_tokens)
         scored = [
             self._score(pos, float(c), weights, intent, numeric, tokenize, qchars, top_cos,
-                        understood, unit, sweights, qvec)
+                        understood, unit, sweights, qvec, loose, year_words)
             for pos, c in zip(cands, cos, strict=True)
         ]
         rrf_score = dict(fused)
@@ -375,7 +398,8 @@ class QAEngine:
                 # the answer sentence is the one with the report's word for 'CPI', not the
                 # one that merely repeats 今年 and 目标
                 again = self._score(s.pos, s.dense, full, intent, numeric, tokenize, qchars,
-                                    top_cos, understood, unit, sentence_weights=full_sentence)
+                                    top_cos, understood, unit, sentence_weights=full_sentence,
+                                    loose=loose)
                 span = again.best_span or span
             if english and cfg.sentence_dense > 0:
                 span = self._dense_sentence(chunk, s.sentences, qvec) or span
@@ -384,7 +408,7 @@ class QAEngine:
         def evidence_for(s: _Scored, span: tuple[int, int]) -> Evidence:
             return self._evidence(understood, base_tokens, missing, unit, s, idx.chunks[s.pos],
                                   span, intent, s.dense - idx.background_similarity(qvec),
-                                  lexicon)
+                                  lexicon, loose)
 
         span = answer_span(best)
         shown = evidence_for(best, span)
@@ -442,11 +466,35 @@ class QAEngine:
                     if t not in base_tokens and t not in out]
         return out
 
+    def _loose_chars(self, tokens: list[str]) -> dict[str, float]:
+        """Single characters of the question the index has no postings for, as words (税 in
+        减了多少税) or inside phrasing (交 of 交了): weighted by how few passages hold them
+        anywhere, for sentences to match inside longer words."""
+        out: dict[str, float] = {}
+        w = self.config.loose_weight
+        if w <= 0:
+            return out
+        for t in dict.fromkeys(tokens):
+            if self.index.bm25.idf(t) > 0:
+                continue
+            c = t if len(t) == 1 else phrasing_stem(t)
+            if c and "\u4e00" <= c <= "\u9fff" and self.tokenize(c) and c not in out:
+                idf = self._char_idf(c)
+                if idf > 0:
+                    out[c] = w * idf
+        return out
+
     def _inside_longer_term(self, word: str) -> bool:
         """A word with no postings of its own that the report still uses, inside a longer
         term the tokenizer keeps whole (零碳 of 零碳园区)."""
         return (not self.index.bm25.idf(word) and len(word) >= 2 and not word.isdigit()
                 and not is_scaffolding(word) and word in self._corpus_text)
+
+    def _character_idf(self, char: str) -> float:
+        """Okapi idf of a character over the passages that hold it anywhere (0 floor)."""
+        n = len(self.index.chunks)
+        df = sum(char in c.text for c in self.index.chunks)
+        return max(0.0, math.log((n - df + 0.5) / (df + 0.5))) if df else 0.0
 
     def _terms_holding(self, word: str) -> tuple[str, ...]:
         """The corpus's terms that contain ``word`` (零碳园区 for 零碳), most frequent first."""
@@ -501,24 +549,28 @@ class QAEngine:
                numeric: bool, tokenize, query_chars: frozenset[str], top_cos: float,
                query_chars_text: str = "", unit: str | None = None,
                sentence_weights: dict[str, float] | None = None,
-               qvec: np.ndarray | None = None) -> _Scored:
+               qvec: np.ndarray | None = None,
+               loose: dict[str, float] | None = None, year_words: float = 0.0) -> _Scored:
+        """``year_words``: the weight of the question's 今年/去年, found in a passage whose
+        year is the one they name."""
         idx = self.index
         chunk = idx.chunks[pos]
         report_year = idx.documents[chunk.doc_id].year
-        total = sum(weights.values()) or 1.0
-        toks = set(idx.stored.tokens[pos])
-        coverage = sum(w for t, w in weights.items() if t in toks) / total
 
         def year_signal(sentence: str) -> float:
             return sentence_year_signal(sentence, chunk.year, report_year, intent, chunk.text)
 
-        sents = score_sentences(chunk.text, sentence_weights or weights, tokenize, numeric,
-                                year_signal, content_bigrams(query_chars_text), unit)
-        best = max(sents, key=lambda s: s.score, default=None)
-        sent_score = best.score if best else 0.0
         # a passage of unknown year still speaks of a period (十五五时期) rather than a year
         year = (year_signal(chunk.text) if chunk.year is not None or intent.period is not None
                 or speaks_of_period(chunk.text) else 0.0)
+        total = sum(weights.values()) + year_words or 1.0
+        toks = set(idx.stored.tokens[pos])
+        found = sum(w for t, w in weights.items() if t in toks)
+        coverage = (found + (year_words if year > 0 else 0.0)) / total
+        sents = score_sentences(chunk.text, sentence_weights or weights, tokenize, numeric,
+                                year_signal, content_bigrams(query_chars_text), unit, loose)
+        best = max(sents, key=lambda s: s.score, default=None)
+        sent_score = best.score if best else 0.0
         cfg = self.config
         chars = char_overlap(query_chars, chunk.text)
         dense = (cos - top_cos) / cfg.dense_scale if cfg.dense_scale > 0 else cos
@@ -684,7 +736,8 @@ class QAEngine:
     def _evidence(self, question: str, base_tokens: list[str], missing: set[str],
                   unit: str | None, best: _Scored, chunk: Chunk, span: tuple[int, int],
                   intent: YearIntent, margin: float,
-                  lexicon: list[tuple[str, tuple[str, ...]]] = ()) -> Evidence:
+                  lexicon: list[tuple[str, tuple[str, ...]]] = (),
+                  loose: dict[str, float] | None = None) -> Evidence:
         """Signals for the not-found decision (see qa.confidence)."""
         idx = self.index
         doc = idx.documents[chunk.doc_id]
@@ -697,7 +750,7 @@ class QAEngine:
             found = sum(any(t in chunk.text for t in g) for g in groups)
             coverage = found / len(groups) if groups else 0.0
         else:
-            coverage = self._coverage(question, base_tokens, missing, chunk)
+            coverage = self._coverage(question, base_tokens, missing, chunk, loose or {})
         answer = chunk.text[span[0]:span[1]]
         delivery = asks_delivery(question)
         found = delivery and answers_delivery(chunk.text, question, self._on_cover(chunk))
@@ -730,21 +783,29 @@ class QAEngine:
         )
 
     def _coverage(self, question: str, base_tokens: list[str], missing: set[str],
-                  chunk: Chunk) -> float:
+                  chunk: Chunk, loose: dict[str, float] | None = None) -> float:
         """Share of the question's idf weight the passage covers. A question word is covered
         by itself or by a report term the vocabulary gives for it (GDP by 地区生产总值); a
         vocabulary word the corpus never uses (公积金) counts too, covered only by such a
         term, so with none in the passage it is missing. A word the report uses only inside a
-        longer term (零碳 of 零碳园区) is covered where a passage holds it."""
+        longer term (零碳 of 零碳园区) is covered where a passage holds it, a loose character
+        (税, 减 of 减了) inside any word."""
         bm25 = self.index.bm25
         toks = set(self.index.stored.tokens[self.index.position[chunk.id]])
         keys = list(zip(matched_keys(question), key_terms(question), strict=True))
+        loose = loose or {}
         covered = total = 0.0
         for t in dict.fromkeys(base_tokens):
             inner = t not in missing and self._inside_longer_term(t)
             w = bm25.idf(t) or (bm25.median_idf() if t in missing or inner else 0.0)
+            # a loose character (税, 减 of 减了) is covered inside any word of the passage
+            part = t if len(t) == 1 else phrasing_stem(t) if t in missing else None
+            if part in loose:
+                w = w or min(loose[part], bm25.median_idf())
+            else:
+                part = t if inner else None
             total += w
-            if t in toks or (inner and t in chunk.text) or any(
+            if t in toks or (part is not None and part in chunk.text) or any(
                     x in chunk.text for k, terms in keys if overlaps_key(t, k) for x in terms):
                 covered += w
         for key, terms in keys:

@@ -192,7 +192,7 @@ _CHANGE_OR_SHARE = re.compile(r"增长|增速|增幅|提高|下降|降低|比例
 _ASKS_RATE = re.compile(r"(?<![效频功])率(?!先)|比例|比重|占比|百分比|百分之|增速|增幅|涨幅|"
                         r"\b(?:percentage|share|proportion|rate)\b", re.I)
 _GENERIC_COUNT = re.compile(r"(?:多少|几)个")
-_ASKED_THING = re.compile(r"(?:多少|几)([\u4e00-\u9fff]{2,6})")
+_ASKED_THING = re.compile(r"(?:多少|几)([\u4e00-\u9fff]{1,6})")
 _COUNTED_IN = (
     (re.compile(r"农田|耕地|造林|种草|饲草|盐碱地|设施农业|草原|面积"), "亩"),
     (re.compile(r"公路|铁路|高速|管网|里程"), "公里"),
@@ -258,6 +258,18 @@ _AUX_LAST = "了过着吗呢么"
 
 
 _A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")
+
+
+def phrasing_stem(word: str) -> str | None:
+    """The verb or noun inside a two-character phrasing word (建了 → 建, 要建 → 建, 能涨 →
+    涨): the part that still names what is asked."""
+    if len(word) != 2 or word in _SCAFFOLD_WORDS or word[0] in _QUESTION_START:
+        return None
+    if word[0] in _AUX_FIRST and word[1] not in _AUX_LAST:
+        return word[1]
+    if word[1] in _AUX_LAST and word[0] not in _AUX_FIRST:
+        return word[0]
+    return None
 
 
 def without_a_not_a(question: str) -> str:
