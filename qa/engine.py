@@ -750,7 +750,7 @@ class QAEngine:
             found = sum(any(t in chunk.text for t in g) for g in groups)
             coverage = found / len(groups) if groups else 0.0
         else:
-            coverage = self._coverage(question, base_tokens, missing, chunk, loose or {})
+            coverage = self._coverage(question, base_tokens, missing, chunk, loose)
         answer = chunk.text[span[0]:span[1]]
         delivery = asks_delivery(question)
         found = delivery and answers_delivery(chunk.text, question, self._on_cover(chunk))
