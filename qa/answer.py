@@ -92,7 +92,8 @@ _COUNTS = ("家", "所", "项", "条", "座", "套", "辆", "次", "列", "台",
 _UNIT_FORMS = {"度": ("度", "千瓦时"), "人": ("人", "名", "位"), "公里": ("公里", "千米", "米"),
                "亩": ("亩", "公顷"), "吨": ("吨", "斤", "公斤", "千克"), "千瓦": ("千瓦", "瓦"),
                "%": ("%", "％", "‰", "百分点", "倍", "/"), "天": ("天", "小时"),
-               "小时": ("小时", "天"), **{c: (c, "个") for c in _COUNTS}}
+               "小时": ("小时", "天"), "个": ("个", *_COUNTS),
+               **{c: (c, "个") for c in _COUNTS}}
 
 
 @lru_cache(maxsize=65536)
@@ -107,6 +108,19 @@ def has_figure(text: str, unit: str | None = None, asked: str = "") -> bool:
     return any(f in text[a:b] for a, b in spans for f in forms)
 
 
+# a growth target a report states as a relation, not a figure (居民收入增长和经济增长同步)
+_PACED = re.compile(r"([\u4e00-\u9fff]{2})增长[与和同跟].{0,8}增长(?:基本)?同步")
+_ASKS_CHANGE = re.compile(r"增长|增速|增幅|涨|提高|\bgrow|\brise\b|\bincrease", re.I)
+
+
+def states_change(text: str, question: str) -> bool:
+    """A change asked for (收入能涨多少, 收入增长目标) is stated as keeping pace with another
+    one (居民收入增长和经济增长同步): that is the report's answer, though it has no figure.
+    The question names what keeps pace (收入): 工资 or 最低工资 is not answered so."""
+    paced = _PACED.search(text)
+    return bool(paced and paced.group(1) in question and _ASKS_CHANGE.search(question))
+
+
 _ASKS_TARGET = re.compile(r"目标|预期|指标|\btargets?\b|\bgoals?\b", re.I)
 _STATES_TARGET = re.compile(r"目标|力争|预期|计划|左右|争取|年度任务|确保")
 
@@ -116,6 +130,16 @@ def result_for_target(question: str, sentence: str) -> bool:
     task (去年GDP增长目标 is not answered by 去年一季度全区经济增长5.8%: a report sets its
     own year's targets and reviews last year's results)."""
     return bool(_ASKS_TARGET.search(question)) and not _STATES_TARGET.search(sentence)
+
+
+_PART_YEAR = re.compile(r"[一二三四1-4１-４]季度|前三季|上半年|下半年|[前头]\d{1,2}个?月|"
+                        r"\d{1,2}[-—～~至到]\d{1,2}月|\bfirst (?:quarter|half)\b|\bQ[1-4]\b", re.I)
+
+
+def part_for_whole(question: str, sentence: str) -> bool:
+    """The sentence gives part of a year (一季度, 上半年, 1-9月) for a question that names
+    no part: 去年GDP增长多少 is not answered by 去年一季度全区经济增长5.8%."""
+    return bool(_PART_YEAR.search(sentence)) and not _PART_YEAR.search(question)
 
 
 def speaks_of_period(text: str) -> bool:
@@ -331,13 +355,32 @@ def narrow_answer(
     return start, end
 
 
+# a sentence that announces items (今年要抓好四件事。, 重点是：) and one that is an item
+_LIST_OPENING = re.compile(r"[：:]\s*$|[一二三四五六七八九十两几\d]+"
+                           r"(?:件事|个方面|方面|点|项工作|大任务)|如下|以下")
+_LIST_ITEM = re.compile(r"^\s*(?:[一二三四五六七八九十]是|第[一二三四五六七八九十]|"
+                        r"[（(][一二三四五六七八九十\d]+[）)]|[一二三四五六七八九十\d]+[、．.]|"
+                        r"首先|其次|再次|最后)")
+
+
 def extend_for_list(passage: str, span: Span, max_chars: int) -> Span:
-    """For a list question, the answer sentence plus the sentences that follow it (the
-    items usually come after an opening like ``今年要抓好四件事。``), up to ``max_chars``."""
+    """For a list question, the answer sentence plus the items that follow it, up to
+    ``max_chars``: every following sentence after an opening (``今年要抓好四件事。``) or a
+    heading (a short sentence without digits: ``培育壮大新兴产业、未来产业。``), the rest of
+    a list while its items end in ；, else only sentences that are items (一是…, （二）…).
+    A review's next sentence is no item: 建成…养老服务机构885个。 is not followed by
+    文艺精品迭出…"""
     a, b = span
+    text = passage[a:b]
+    opening = bool(_LIST_OPENING.search(text.rstrip("。；;"))) or (
+        b - a < 30 and not any(c.isdigit() for c in text) and not _LIST_ITEM.match(text))
     for x, y in sentence_spans(passage):
-        if x >= b and (y - a <= max_chars or b - a < 30):
+        if x < b:
+            continue
+        item = (opening or _LIST_ITEM.match(passage[x:y])
+                or passage[a:b].rstrip()[-1:] in "；;")
+        if item and (y - a <= max_chars or b - a < 30):
             b = y
-        elif x >= b:
+        else:
             break
     return a, b

@@ -41,10 +41,12 @@ from qa.answer import (
     figure_spans,
     has_figure,
     narrow_answer,
+    part_for_whole,
     result_for_target,
     score_sentences,
     sentence_year_signal,
     speaks_of_period,
+    states_change,
 )
 from qa.confidence import (
     Evidence,
@@ -108,6 +110,8 @@ class QAConfig:
     k: int = 5
     pool: int = 40
     rerank_depth: int = 25
+    # each retriever's own best few are reranked too, wherever fusion puts them
+    each_depth: int = 5
     rrf_k: int = 60
     expansion_weight: float = 0.5
     # a word the report uses only inside longer terms the tokenizer keeps whole searches for
@@ -298,7 +302,7 @@ class QAEngine:
             # 报告里有没有提到…, 报告提出…: the report itself, not a topic (as "report" is
             # an English stop word), else the opening 向大会报告政府工作 matches it
             searched = _REPORT_REF.sub(" ", searched).strip() or searched
-        base_tokens = tokenize(searched)
+        base_tokens = self.index.tokenizer.tokenize_question(searched)
         # a report term this corpus never uses adds nothing, not even its parts (国内生产总值
         # in a provincial report would otherwise match 国内 in 国内外市场)
         expansions = [e for e in expand_terms(understood) if self._uses(e)]
@@ -351,6 +355,10 @@ class QAEngine:
         if not fused:
             return Answer(display, understood, False, "", NOT_FOUND, notices=notices)
         cands = [i for i, _ in fused[: max(cfg.rerank_depth, k)]]
+        # a passage only one retriever finds fuses below every passage both find, however
+        # far ahead it is there (营商环境: BM25's first, beyond the model's top 40)
+        cands += [i for i in dict.fromkeys(i for r in (sparse, dense)
+                                           for i, _ in r[:cfg.each_depth]) if i not in cands]
         delivery = asks_delivery(understood)
         if delivery:  # who delivered the report: its cover lines, wherever they rank
             cands += [p for p in self._cover_positions(allowed) if p not in cands]
@@ -763,6 +771,7 @@ class QAEngine:
             else:
                 year_mismatch = (sentence_year_signal(answer, chunk.year, report_year,
                                                       intent) < 0
+                                 or part_for_whole(question, answer)
                                  or (target == report_year - 1
                                      and result_for_target(question, answer)))
         elif intent.period is not None:
@@ -775,7 +784,8 @@ class QAEngine:
             foreign_place=bool(foreign_places(question, report_scope(doc.title, doc.text),
                                               chunk.text)),
             year_mismatch=year_mismatch, year_absent=year_absent,
-            figure_missing=asks_figure(question) and not has_figure(answer, unit, question),
+            figure_missing=(asks_figure(question) and not has_figure(answer, unit, question)
+                            and not states_change(answer, question)),
             date_missing=asks_when(question) and not has_date(answer, question),
             place_missing=asks_where(question) and not has_place(answer, question),
             delivery_absent=delivery and not found,

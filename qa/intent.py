@@ -191,7 +191,7 @@ _CHANGE_OR_SHARE = re.compile(r"增长|增速|增幅|提高|下降|降低|比例
                               r"比[^，,。？?]{0,10}[多少高低]|每(?![年天月日周])")
 _ASKS_RATE = re.compile(r"(?<![效频功])率(?!先)|比例|比重|占比|百分比|百分之|增速|增幅|涨幅|"
                         r"\b(?:percentage|share|proportion|rate)\b", re.I)
-_GENERIC_COUNT = re.compile(r"(?:多少|几)个")
+_GENERIC_COUNT = re.compile(r"(?<!哪)(?:多少|几)个")
 _ASKED_THING = re.compile(r"(?:多少|几)([\u4e00-\u9fff]{1,6})")
 _COUNTED_IN = (
     (re.compile(r"农田|耕地|造林|种草|饲草|盐碱地|设施农业|草原|面积"), "亩"),
@@ -242,9 +242,12 @@ def asked_unit(question: str) -> str | None:
     # a rate, share or growth speed is answered by a percentage, fraction or multiple
     if _ASKS_RATE.search(question):
         return "%"
-    # 几个 names its measure word: any count answers it (建几个创新港 is not 人 for 人才)
-    if _CHANGE_OR_SHARE.search(question) or _GENERIC_COUNT.search(question):
+    if _CHANGE_OR_SHARE.search(question):
         return None
+    # 几个 names its measure word: a count answers it (建几个创新港 is not 人 for 人才),
+    # not an amount or a rate (有几个盟市 is not answered by 招商活动217场... 3300多亿元)
+    if _GENERIC_COUNT.search(question):
+        return "个"
     return next((u for pat, u in _COUNTED_IN if pat.search(question)), None)
 
 

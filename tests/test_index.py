@@ -249,6 +249,20 @@ def test_how_many_with_ji_tokenizes_like_duoshao():
     assert tok.tokenize("几乎") == ["几乎"] and "类" not in tok.tokenize("建了哪几类园区")
 
 
+def test_a_question_is_cut_apart_at_a_split_duoshao():
+    # jieba glues the 少 of 多少 to what follows, hiding the thing asked for
+    tok = ChineseTokenizer()
+    assert "少林" in tok.tokenize("去年造了多少林")
+    assert tok.tokenize_question("去年造了多少林") == ["去年", "造", "林"]
+    assert tok.tokenize_question("煤炭产多少量") == ["煤炭", "产", "量"]
+    # where jieba keeps 多少 whole, the question cuts as any text does
+    for q in ("男的多少岁才能退休", "去年粮食产量是多少", "有多少少数民族", "今年的目标"):
+        assert tok.tokenize_question(q) == tok.tokenize(q), q
+    assert "多少岁" in tok.tokenize_question("男的多少岁才能退休")
+    # passages are not cut so: 很多少数民族 keeps 少数民族
+    assert "少数民族" in tok.tokenize("很多少数民族")
+
+
 def test_tokens_identical_at_build_and_query_time(builtin_stored):
     fresh = ChineseTokenizer(builtin_stored.terms)
     for chunk, stored_tokens in zip(builtin_stored.chunks, builtin_stored.tokens, strict=True):
