@@ -19,8 +19,9 @@ _KEEP = re.compile(r"[\w]", re.UNICODE)
 # 几 before a measure word or magnitude asks for a count (几家 = 多少家): the measure word
 # stays, as it does after 多少, and 几 goes with the other question words
 _HOW_MANY = re.compile(r"^几(?=[个家所项座条次成倍位名台套户件批处十百千万亿])")
-# jieba may glue the 少 of 多少 to what follows (造了多/少林, 产多/少量)
-_HOW_MUCH = re.compile("多少")
+# jieba may glue the 少 of 多少 to what follows (造了多/少林, 产多/少量) and the 年 of a
+# year word to its dictionary's 年X words (去/年发电量)
+_KEPT_WHOLE = re.compile("多少|今年|去年|明年|前年")
 # bumped whenever tokenize() cuts differently, so indexes built before ask for a rebuild
 _RULES = "2"
 
@@ -92,20 +93,22 @@ class ChineseTokenizer:
         return tokens
 
     def tokenize_question(self, text: str) -> list[str]:
-        """Tokens of a question: as :meth:`tokenize`, but cut apart at a 多少 jieba would
-        split, so the thing asked for stays a word (造了多少林 gives 林, not 少林; jieba's
-        own 多少岁 stays whole). Passages are not cut so: 很多少数民族 is 很多 + 少数民族."""
+        """Tokens of a question: as :meth:`tokenize`, but cut apart at a 多少 or year word
+        (今年, 去年) jieba would split, so the thing asked for stays a word (造了多少林 gives
+        林, not 少林; 去年发电量 gives 发电量, not 去 + 年发电量; jieba's own 多少岁 and 今年底
+        stay whole). Passages are not cut so: 很多少数民族 is 很多 + 少数民族."""
         if not self._ready:
             self._init()
-        if "多少" not in text:
+        found = list(_KEPT_WHOLE.finditer(text))
+        if not found:
             return self.tokenize(text)
         ends, at = set(), 0
         for w in self._jieba.cut(text):
             at += len(w)
             ends.add(at)
         pieces, start = [], 0
-        for m in _HOW_MUCH.finditer(text):
-            if m.start() + 1 in ends:
+        for m in found:
+            if m.start() >= start and any(p in ends for p in range(m.start() + 1, m.end())):
                 pieces += [text[start:m.start()], m.group()]
                 start = m.end()
         pieces.append(text[start:])

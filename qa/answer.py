@@ -363,6 +363,21 @@ _LIST_ITEM = re.compile(r"^\s*(?:[一二三四五六七八九十]是|第[一二�
                         r"首先|其次|再次|最后)")
 
 
+def is_heading(text: str) -> bool:
+    """A short sentence without digits that is no item (人才引育要再加强。): a paragraph's
+    heading, which names a topic and leaves what is done about it to what follows."""
+    return len(text) < 30 and not any(c.isdigit() for c in text) and not _LIST_ITEM.match(text)
+
+
+def extend_heading(passage: str, span: Span, max_chars: int) -> Span:
+    """A heading shown as the answer to a how/what question is followed by its paragraph's
+    next sentences, up to ``max_chars`` (人才引育要再加强。 alone says nothing of how)."""
+    a, b = span
+    if not is_heading(passage[a:b].strip()) or passage[a:b].rstrip()[-1:] not in "。！!":
+        return span
+    return extend_for_list(passage, span, max_chars)
+
+
 def extend_for_list(passage: str, span: Span, max_chars: int) -> Span:
     """For a list question, the answer sentence plus the items that follow it, up to
     ``max_chars``: every following sentence after an opening (``今年要抓好四件事。``) or a
@@ -372,8 +387,7 @@ def extend_for_list(passage: str, span: Span, max_chars: int) -> Span:
     文艺精品迭出…"""
     a, b = span
     text = passage[a:b]
-    opening = bool(_LIST_OPENING.search(text.rstrip("。；;"))) or (
-        b - a < 30 and not any(c.isdigit() for c in text) and not _LIST_ITEM.match(text))
+    opening = bool(_LIST_OPENING.search(text.rstrip("。；;"))) or is_heading(text)
     for x, y in sentence_spans(passage):
         if x < b:
             continue

@@ -38,6 +38,7 @@ from qa.answer import (
     content_bigrams,
     content_chars,
     extend_for_list,
+    extend_heading,
     figure_spans,
     has_figure,
     narrow_answer,
@@ -80,6 +81,7 @@ from qa.intent import (
     names_year,
     overlaps_key,
     phrasing_stem,
+    verb_objects,
     wants_list,
     wants_number,
     without_a_not_a,
@@ -117,12 +119,15 @@ class QAConfig:
     # a word the report uses only inside longer terms the tokenizer keeps whole searches for
     # at most this many of them, as an expansion (零碳 -> 零碳园区; 0: off)
     held_terms: int = 3
+    # a verb and one-character object split around 多少 (发了多少电) search as the word the
+    # index has for them (发电; 0: off)
+    join_verb_objects: int = 1
     # English answer sentence: lexical score + sentence_dense × model similarity (0: off)
     sentence_dense: float = 5.0
     sentence_dense_top: int = 2  # ... among this many best sentences by lexical score
     lexicon_terms: int = 3  # dictionary translations kept per English word (qa.lexicon)
     dense_glosses: int = 2  # ... of which this many join the English question the model reads
-    min_confidence: float = 0.37
+    min_confidence: float = 0.38
     answer_chars: int = 120  # a longer answer sentence is narrowed to its best clauses
     # what a which/what question ends on (哪些模式 -> 模式) weighs this many times its idf
     # when the answer sentence is chosen
@@ -302,7 +307,8 @@ class QAEngine:
             # 报告里有没有提到…, 报告提出…: the report itself, not a topic (as "report" is
             # an English stop word), else the opening 向大会报告政府工作 matches it
             searched = _REPORT_REF.sub(" ", searched).strip() or searched
-        base_tokens = self.index.tokenizer.tokenize_question(searched)
+        base_tokens = self._join_verb_objects(
+            searched, self.index.tokenizer.tokenize_question(searched))
         # a report term this corpus never uses adds nothing, not even its parts (国内生产总值
         # in a provincial report would otherwise match 国内 in 国内外市场)
         expansions = [e for e in expand_terms(understood) if self._uses(e)]
@@ -427,6 +433,9 @@ class QAEngine:
         evidence = shown if unaided is best else evidence_for(unaided, answer_span(unaided))
         confidence = min(score_confidence(evidence), score_confidence(shown))
         answered = confidence >= cfg.min_confidence
+        if answered and not numeric and not listing and self._opens_paragraph(best_chunk, span):
+            # decided on the heading; shown with what it heads
+            span = extend_heading(best_chunk.text, span, cfg.answer_chars)
         cites = []
         terms = [t for t in weights if weights[t] > 0] + expansions + lex_terms
         for n, s in enumerate(scored[:k], 1):
@@ -449,6 +458,24 @@ class QAEngine:
         keys = tuple(figure_spans(text))
         return Answer(display, understood, True, text, text, tuple(cites), 1, keys,
                       notices, confidence, extra)
+
+    def _join_verb_objects(self, question: str, tokens: list[str]) -> list[str]:
+        """The question's tokens with a verb and object split around 多少 (发了 … 电) as the
+        one word the report uses for them (发电), when it is a word of the index."""
+        if not self.config.join_verb_objects:
+            return tokens
+        for word, parts in verb_objects(question, tokens):
+            if word not in tokens and (self.index.bm25.idf(word) > 0
+                                       or self._inside_longer_term(word)):
+                tokens = [t for t in tokens if t not in parts] + [word]
+        return tokens
+
+    def _opens_paragraph(self, chunk: Chunk, span: tuple[int, int]) -> bool:
+        """Whether ``span`` is the first sentence of a paragraph (where a heading stands)."""
+        if chunk.text[:span[0]].strip():
+            return False
+        before = self.index.documents[chunk.doc_id].text[:chunk.start]
+        return not before.strip() or before.rstrip(" \t\u3000")[-1:] == "\n"
 
     def _uses(self, term: str) -> bool:
         """Whether some passage contains ``term`` (looked up among the passages holding

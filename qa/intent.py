@@ -7,6 +7,7 @@ same words and different numbers, so the year a question means is a ranking sign
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -38,16 +39,17 @@ _PERIOD = re.compile(r"十[一二三四五六七八九]五|(?:今后|未来|过�
                      r"years\b", re.I)
 _THIS_OR_LAST = re.compile(r"今年|本年|去年|上一?年|this year|last year", re.I)
 RELATIVE = "relative"  # 明年, 前年: ``YearIntent.year`` holds the offset from the report year
-# how many / how big ... asks for a figure (the English twin of 多少, 多大, 多快)
+# how many / how big ... asks for a figure (the English twin of 多少, 多大, 多快); 几 of
+# 几乎, 几何 and the 几字弯 of the Yellow River asks for none
 _HOW_FIGURE = r"how (?:many|much|big|large|high|fast|far)\b"
 _NUMBER_WORDS = re.compile(
-    r"多少|几[个项条家万亿千百%]?|多大|多高|多快|比例|比重|百分之|增速|增长率|增幅|涨幅|规模|产量|"
+    r"多少|几(?!乎|何|字)[个项条家万亿千百%]?|多大|多高|多快|比例|比重|百分之|增速|增长率|增幅|涨幅|规模|产量|"
     r"产值|目标|数量|人数|" + _HOW_FIGURE + r"|"
     r"what (?:percentage|share|proportion)|rate\b|"
     r"target|number of|growth", re.I
 )
 _FIGURE_WORDS = re.compile(
-    r"多少|(?<!哪)几(?!乎|何|时|年)[\u4e00-\u9fff%]|多大|多高|多长|多快|比例|比重|百分之|增速|增幅|涨幅|"
+    r"多少|(?<!哪)几(?!乎|何|时|年|字)[\u4e00-\u9fff%]|多大|多高|多长|多快|比例|比重|百分之|增速|增幅|涨幅|"
     r"[^效频功]率(?:是|为|有|达|能|会|[？?]|\s|$|(?=今年|去年|多少))|"
     r"(?:产[量值]|总[量额]|收入|规模|增[长速幅]|[量值额率])(?:的)?(?:预期)?目标|"
     + _HOW_FIGURE + r"|what (?:percentage|share|proportion)|\brate\b|"
@@ -273,6 +275,27 @@ def phrasing_stem(word: str) -> str | None:
     if word[1] in _AUX_LAST and word[0] not in _AUX_FIRST:
         return word[0]
     return None
+
+
+# 发了多少电, 造多少林, 减了几次税: a verb and its one-character object around the question
+# word, which the report writes as one word (发电, 造林, 减税)
+_SPLIT_VERB_OBJECT = re.compile(r"([\u4e00-\u9fff])[了过]?(?:多少|几)([\u4e00-\u9fff])"
+                                r"(?=$|[^\u4e00-\u9fff]|[了呢啊吗呀])")
+
+
+def verb_objects(question: str, tokens: Sequence[str]) -> list[tuple[str, tuple[str, ...]]]:
+    """Verb-object words a question splits around 多少/几 (发了多少电 → 发电), each with the
+    question's ``tokens`` it stands for (发了, 电): the verb alone or in phrasing (要招, 发了)
+    and the object alone, so 今年多少人 (年 is no word of its own) gives none."""
+    out = []
+    for m in _SPLIT_VERB_OBJECT.finditer(question):
+        verb, obj = m.group(1), m.group(2)
+        if verb in _QUESTION_START or verb in _AUX_FIRST or obj in "个种些" or obj not in tokens:
+            continue
+        said = tuple(t for t in tokens if t == verb or phrasing_stem(t) == verb)
+        if said:
+            out.append((verb + obj, (*said, obj)))
+    return out
 
 
 def without_a_not_a(question: str) -> str:

@@ -249,7 +249,7 @@ def test_how_many_with_ji_tokenizes_like_duoshao():
     assert tok.tokenize("几乎") == ["几乎"] and "类" not in tok.tokenize("建了哪几类园区")
 
 
-def test_a_question_is_cut_apart_at_a_split_duoshao():
+def test_a_question_is_cut_apart_at_a_split_duoshao_or_year_word():
     # jieba glues the 少 of 多少 to what follows, hiding the thing asked for
     tok = ChineseTokenizer()
     assert "少林" in tok.tokenize("去年造了多少林")
@@ -259,6 +259,10 @@ def test_a_question_is_cut_apart_at_a_split_duoshao():
     for q in ("男的多少岁才能退休", "去年粮食产量是多少", "有多少少数民族", "今年的目标"):
         assert tok.tokenize_question(q) == tok.tokenize(q), q
     assert "多少岁" in tok.tokenize_question("男的多少岁才能退休")
+    # jieba glues the 年 of 去年 to its 年X words too: 去 + 年发电量 hides 去年 and 发电量
+    assert "年发电量" in tok.tokenize("去年发电量多少")
+    assert tok.tokenize_question("去年发电量多少")[:4] == ["去年", "发电", "电量", "发电量"]
+    assert "今年底" in tok.tokenize_question("今年底完成多少")  # a word jieba keeps whole
     # passages are not cut so: 很多少数民族 keeps 少数民族
     assert "少数民族" in tok.tokenize("很多少数民族")
 

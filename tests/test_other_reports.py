@@ -267,4 +267,5 @@ def test_an_answer_does_not_depend_on_the_hash_seed():
                             q], cwd=REPO, capture_output=True, text=True, timeout=300, check=True,
                            env={**os.environ, "PYTHONHASHSEED": seed})
         answers.add(json.loads(r.stdout)["answer"])
-    assert answers == {"实施适度宽松的货币政策。"}, answers
+    # one answer: the heading, shown with the sentences it heads
+    assert len(answers) == 1 and answers.pop().startswith("实施适度宽松的货币政策。发挥好"), answers

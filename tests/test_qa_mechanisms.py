@@ -19,6 +19,7 @@ from index.build import build_from_paths
 from index.config import IndexConfig
 from qa.answer import (
     extend_for_list,
+    extend_heading,
     figure_clause_share,
     figure_spans,
     has_figure,
@@ -52,6 +53,7 @@ from qa.intent import (
     matched_keys,
     names_year,
     phrasing_stem,
+    verb_objects,
     wants_number,
     without_a_not_a,
     year_intent,
@@ -355,8 +357,29 @@ def test_a_loose_character_finds_the_reports_longer_word(engine):
     # sentence words they pick the sentence with the figure; without them it is declined
     ans = engine.ask("去年减了多少税")
     assert ans.answered and "减税降费" in ans.answer and "600亿元" in ans.answer, ans.answer
-    off = QAEngine(engine.index, dataclasses.replace(engine.config, loose_weight=0.0))
+    # (the verb-object word 减税 off too: it finds the sentence on its own)
+    off = QAEngine(engine.index, dataclasses.replace(engine.config, loose_weight=0.0,
+                                                     join_verb_objects=0))
     assert "减税降费" not in off.ask("去年减了多少税").answer
+
+
+def test_verb_objects_joins_a_verb_and_object_split_around_duoshao():
+    assert verb_objects("去年发了多少电", ["去年", "发了", "电"]) == [("发电", ("发了", "电"))]
+    assert verb_objects("今年要招多少商？", ["今年", "要招", "商"]) == [("招商", ("要招", "商"))]
+    # 年 of 今年 is no word of the question's, 个 no object, 电量 no one-character object
+    assert verb_objects("今年多少人", ["今年", "人"]) == []
+    assert verb_objects("建了多少个", ["建了", "个"]) == []
+    assert verb_objects("发了多少电量", ["发了", "电量"]) == []
+
+
+def test_a_verb_and_object_split_by_duoshao_are_searched_as_one_word(engine):
+    # 发了 is no word of the report's and 电 is in most passages (电力, 电网): only 发电
+    # names what is asked
+    ans = engine.ask("去年内蒙古一共发了多少电")
+    assert ans.answered and "发电量6465亿度" in ans.answer, ans.answer
+    assert engine._join_verb_objects("去年发了多少电", ["去年", "发了", "电"]) == ["去年", "发电"]
+    off = QAEngine(engine.index, dataclasses.replace(engine.config, join_verb_objects=0))
+    assert not off.ask("去年内蒙古一共发了多少电").answered
 
 
 def test_each_retrievers_best_passages_are_reranked(engine):
@@ -374,8 +397,10 @@ def test_a_time_word_is_no_word_to_match(engine):
     # answered every 去年 question whose other words the index cannot match
     ans = engine.ask("去年招了多少商")
     assert ans.answered and "招商活动217场" in ans.answer, ans.answer
+    # (the verb-object word 招商 off too: it finds the sentence on its own)
     literal = QAEngine(engine.index, dataclasses.replace(engine.config, time_weight=1.0,
-                                                         time_year_weight=0.0))
+                                                         time_year_weight=0.0,
+                                                         join_verb_objects=0))
     assert "招商" not in literal.ask("去年招了多少商").answer
 
 
@@ -699,6 +724,34 @@ def test_extend_for_list_stops_at_a_sentence_that_is_no_item():
     targets = "城镇调查失业率6%左右；居民消费价格涨幅3%左右；能耗强度按国家要求安排。开展城市体检。"
     span = _span_of(targets, "城镇调查失业率6%左右；")
     assert targets[slice(*extend_for_list(targets, span, 200))].endswith("按国家要求安排。")
+
+
+def test_extend_heading_adds_the_body_of_a_heading_only():
+    para = "人才引育要再加强。要用好政策吸引更多人才。同时要善待本土人才。"
+    span = _span_of(para, "人才引育要再加强。")
+    assert extend_heading(para, span, 200) == (0, len(para))
+    body = "对于已引进的院士、杰出青年等人才要想方设法为他们发挥才干创造更有利的条件。"
+    long = "人才引育要再加强。" + body + "同时要善待本土人才。"
+    assert extend_heading(long, span, 50) == (0, len("人才引育要再加强。" + body))
+    # a long sentence, one with figures, an item or a clause that ends in ， heads nothing
+    for text in ("建成街道社区养老服务机构885个。文艺精品迭出。",
+                 "一是稳就业。二是保民生。",
+                 "要切实落实两个毫不动摇，对国企、民企一视同仁，既要重视招商引商、更要重视安商服商。再说。",
+                 "人才引育要再加强，同时要善待本土人才。"):
+        first = (0, len(text.split("。")[0]) + 1)
+        assert extend_heading(text, first, 200) == first, text
+
+
+def test_a_heading_answer_is_shown_with_what_it_heads(engine):
+    # 人才引育要再加强。 opens the paragraph on talent: shown alone it says nothing of how
+    ans = engine.ask("怎么把外地的人才吸引到内蒙古来")
+    assert ans.answered, ans.answer
+    assert ans.answer.startswith("人才引育要再加强。") and "凤凰南来" in ans.answer, ans.answer
+    first = ans.citations[0]
+    assert first.answer_span and first.text[slice(*first.answer_span)] == ans.answer
+    # a short clause that ends a paragraph heads nothing: the next paragraph is not added
+    clause = engine.ask("外地老板来内蒙古投资，政府欢迎吗")
+    assert clause.answered and "深化电价改革" not in clause.answer, clause.answer
 
 
 def _next_sentence(passage: str, span) -> str:
@@ -1110,6 +1163,19 @@ def test_which_and_a_few_are_not_figure_questions(question):
     assert not asks_figure(question)
 
 
+@pytest.mark.parametrize("question", ["黄河几字弯文化旅游节", "几字弯生态保护怎么做",
+                                      "几乎所有盟市都有吗"])
+def test_a_name_or_word_with_ji_asks_for_no_figure(question):
+    # the 几字弯 of the Yellow River is a place: its 几 asks for nothing
+    assert not asks_figure(question) and not wants_number(question)
+
+
+def test_the_jizi_bend_is_answered_not_declined_for_a_missing_figure(engine):
+    ans = engine.ask("黄河几字弯文化旅游节")
+    assert ans.answered and "黄河几字弯文化旅游节" in ans.answer, ans.extra
+    assert not ans.extra["evidence"]["figure_missing"]
+
+
 @pytest.mark.parametrize("question", ["今年打算引进几位院士", "内蒙古人口出生率",
                                       "森林覆盖率是多少", "今年新能源汽车产量目标",
                                       "2023年一般公共预算收入目标", "今年GDP增长目标",
@@ -1279,7 +1345,8 @@ def test_the_closest_sentence_lifts_a_passage_whose_answer_is_one_sentence(engin
     here to show the sentence signal alone); the passage's own vector ranks it low, its
     sentence's similarity lifts it to the top two, the loose 税 to the first."""
     q = "去年给企业减了多少税"
-    wordless = QAEngine(engine.index, dataclasses.replace(engine.config, loose_weight=0.0))
+    wordless = QAEngine(engine.index, dataclasses.replace(engine.config, loose_weight=0.0,
+                                                          join_verb_objects=0))
     off = unaided(wordless)
 
     def rank(e: QAEngine) -> int | None:
