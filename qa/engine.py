@@ -437,7 +437,10 @@ class QAEngine:
             # decided on the heading; shown with what it heads
             span = extend_heading(best_chunk.text, span, cfg.answer_chars)
         cites = []
-        terms = [t for t in weights if weights[t] > 0] + expansions + lex_terms
+        # a lone character is marked wherever it occurs, inside any word (来 of 吸引到内蒙古来
+        # in 搞起来, 聚上来): words only
+        terms = [t for t in [*(t for t in weights if weights[t] > 0), *expansions, *lex_terms]
+                 if len(t) >= 2 or not "\u4e00" <= t <= "\u9fff"]
         for n, s in enumerate(scored[:k], 1):
             chunk = idx.chunks[s.pos]
             hit = Hit(chunk, n, s.score, s_rank.get(s.pos), d_rank.get(s.pos))

@@ -754,6 +754,14 @@ def test_a_heading_answer_is_shown_with_what_it_heads(engine):
     assert clause.answered and "深化电价改革" not in clause.answer, clause.answer
 
 
+def test_a_lone_character_of_the_question_is_not_marked_in_the_passages(engine):
+    # 来 of 吸引到内蒙古来 would be marked in 搞起来 and 聚上来 of every passage shown
+    ans = engine.ask("怎么把外地的人才吸引到内蒙古来")
+    marked = [c.text[x:y] for c in ans.citations for x, y in c.highlights]
+    assert "人才" in marked and "吸引" in marked
+    assert all(len(m) >= 2 for m in marked), marked
+
+
 def _next_sentence(passage: str, span) -> str:
     x, y = next(s for s in sentence_spans(passage) if s[0] >= span[1])
     return passage[x:y]
