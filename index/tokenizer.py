@@ -108,7 +108,7 @@ class ChineseTokenizer:
             ends.add(at)
         pieces, start = [], 0
         for m in found:
-            if m.start() >= start and any(p in ends for p in range(m.start() + 1, m.end())):
+            if any(p in ends for p in range(m.start() + 1, m.end())):
                 pieces += [text[start:m.start()], m.group()]
                 start = m.end()
         pieces.append(text[start:])

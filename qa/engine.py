@@ -439,7 +439,7 @@ class QAEngine:
         cites = []
         # a lone character is marked wherever it occurs, inside any word (来 of 吸引到内蒙古来
         # in 搞起来, 聚上来): words only
-        terms = [t for t in [*(t for t in weights if weights[t] > 0), *expansions, *lex_terms]
+        terms = [t for t in [t for t in weights if weights[t] > 0] + expansions + lex_terms
                  if len(t) >= 2 or not "\u4e00" <= t <= "\u9fff"]
         for n, s in enumerate(scored[:k], 1):
             chunk = idx.chunks[s.pos]
@@ -475,10 +475,9 @@ class QAEngine:
 
     def _opens_paragraph(self, chunk: Chunk, span: tuple[int, int]) -> bool:
         """Whether ``span`` is the first sentence of a paragraph (where a heading stands)."""
-        if chunk.text[:span[0]].strip():
-            return False
-        before = self.index.documents[chunk.doc_id].text[:chunk.start]
-        return not before.strip() or before.rstrip(" \t\u3000")[-1:] == "\n"
+        doc = self.index.documents[chunk.doc_id]
+        start = doc.paragraphs[chunk.paragraph - 1].start
+        return not doc.text[start:chunk.start + span[0]].strip()
 
     def _uses(self, term: str) -> bool:
         """Whether some passage contains ``term`` (looked up among the passages holding
