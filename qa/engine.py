@@ -311,7 +311,7 @@ class QAEngine:
             searched, self.index.tokenizer.tokenize_question(searched))
         # a report term this corpus never uses adds nothing, not even its parts (国内生产总值
         # in a provincial report would otherwise match 国内 in 国内外市场)
-        expansions = [e for e in expand_terms(understood) if self._uses(e)]
+        expansions = [e for e in expand_terms(understood, self._uses) if self._uses(e)]
         english = is_mostly_english(understood)
         lexicon = self._english_groups(understood) if english else []
         lex_terms = [t for _, g in lexicon for t in g if t not in expansions]

@@ -7,7 +7,7 @@ same words and different numbers, so the year a question means is a ranking sign
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -473,12 +473,40 @@ def key_terms(question: str) -> list[tuple[str, ...]]:
     return [table[k] for k in matched_keys(question)]
 
 
-def expand_terms(question: str) -> list[str]:
-    """Report terms for everyday or English words in the question (deduplicated, in order)."""
+def expand_terms(question: str, uses: Callable[[str], bool] | None = None) -> list[str]:
+    """Report terms for everyday or English words in the question (deduplicated, in order).
+
+    An English word inside a longer phrase of the question that has a term of the report
+    (``uses``; None: any term) is that phrase's word, as 收入 in 财政收入: economic in
+    economic census adds no term for the economy."""
     table = _synonym_table()
+    shadowed = shadowed_keys(question, uses)
     out: list[str] = []
     for key in matched_keys(question):
-        out.extend(t for t in table[key] if t not in out and t not in question)
+        if key not in shadowed:
+            out.extend(t for t in table[key] if t not in out and t not in question)
+    return out
+
+
+def shadowed_keys(question: str, uses: Callable[[str], bool] | None = None) -> set[str]:
+    """The question's English keys each of whose occurrences lies inside a longer key it
+    matched that has a term of the report (``uses``; None: any term)."""
+    table = _synonym_table()
+    keys = matched_keys(question)
+    phrases = [k for k in keys if " " in k and any(uses is None or uses(t) for t in table[k])]
+    words = [_key_form(w) for w in _KEY_WORD.findall(question.lower())]
+
+    def spans(key: str) -> list[tuple[int, int]]:
+        kw = key.split()
+        return [(i, i + len(kw)) for i in range(len(words) - len(kw) + 1)
+                if words[i:i + len(kw)] == kw]
+
+    covered = [span for p in phrases for span in spans(p)]
+    out = set()
+    for key in keys:
+        if key.isascii() and (own := spans(key)) and all(
+                any(a <= i and j <= b and b - a > j - i for a, b in covered) for i, j in own):
+            out.add(key)
     return out
 
 
